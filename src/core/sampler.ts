@@ -1,0 +1,117 @@
+/**
+ * The DPCache sampling loop (DESIGN.md Sec. 2): at a key step run the trunk and feed the
+ * forecaster; at any other step forecast the trunk output; always run the cheap head; then
+ * one solver step. Batch is the leading dimension, and classifier-free guidance stacks the
+ * conditional and unconditional rows into one trunk call: the forecaster is element-wise, so
+ * each row (each stream) gets its own extrapolation.
+ */
+import type { ComputePolicy } from './policy.ts'
+import { gaussianNoise } from './rng.ts'
+import type { Solver } from './solver.ts'
+import { TaylorForecaster } from './taylor.ts'
+import { concatBatch, sizeOf, type Tensor } from './tensor.ts'
+
+/** A model split at the last transformer block. Single-graph models use an identity head. */
+export interface Denoiser {
+  /** Per-row shape of the image/latent, e.g. [1, 28, 28]. */
+  readonly imageDims: readonly number[]
+  /** Per-row shape of the cached feature, e.g. [49, 96]. */
+  readonly featureDims: readonly number[]
+  /** Label used for the unconditional branch of classifier-free guidance. */
+  readonly nullClass: number
+  trunk(x: Tensor, sigma: number, labels: Int32Array): Promise<Tensor>
+  head(h: Tensor, x: Tensor, sigma: number, labels: Int32Array): Promise<Tensor>
+}
+
+export interface SampleOptions {
+  steps: number
+  classes: readonly number[]
+  seeds: readonly number[]
+  /** Classifier-free guidance scale; 1 runs the conditional branch only. */
+  guidance: number
+  policy: ComputePolicy
+  /** Taylor order used between key steps (must match the schedule's calibration). */
+  order: number
+  shift?: number
+  signal?: AbortSignal
+  /** Sees every real trunk output (calibration records trajectories through this). */
+  onFeature?: (step: number, h: Tensor) => void
+}
+
+export interface SampleResult {
+  images: Tensor
+  keySteps: number[]
+  /** Trunk evaluations (each covers the whole batch and both guidance branches). */
+  nfe: number
+  /** Wall time in trunk calls, forecasts and head calls, and the whole run. */
+  timing: { trunkMs: number; forecastMs: number; headMs: number; totalMs: number }
+}
+
+export class SampleAbortedError extends Error {
+  override name = 'SampleAbortedError'
+}
+
+export async function sample(denoiser: Denoiser, solver: Solver, opts: SampleOptions): Promise<SampleResult> {
+  const start = performance.now()
+  const batch = opts.classes.length
+  if (batch < 1 || opts.seeds.length !== batch) {
+    throw new RangeError(`need one seed per class, got ${opts.seeds.length} seeds for ${batch} classes`)
+  }
+  const rowSize = sizeOf(denoiser.imageDims)
+  const sigmas = solver.sigmas(opts.steps, { shift: opts.shift ?? 1 })
+  const guided = opts.guidance !== 1
+  const rows = guided ? 2 * batch : batch
+  const labels = Int32Array.from(guided ? [...opts.classes, ...opts.classes.map(() => denoiser.nullClass)] : opts.classes)
+
+  // 1. seeded noise, one generator per image so batching never changes an image
+  const noise = new Float32Array(batch * rowSize)
+  opts.seeds.forEach((seed, b) => noise.set(gaussianNoise(seed, rowSize), b * rowSize))
+  let x: Tensor = { data: noise, dims: [batch, ...denoiser.imageDims] }
+
+  const forecaster = new TaylorForecaster(opts.order, rows * sizeOf(denoiser.featureDims))
+  const featureDims = [rows, ...denoiser.featureDims]
+  const keySteps: number[] = []
+  let trunkMs = 0
+  let forecastMs = 0
+  let headMs = 0
+  opts.policy.reset(opts.steps)
+
+  for (let i = 0; i < opts.steps; i++) {
+    if (opts.signal?.aborted) throw new SampleAbortedError(`sampling aborted before step ${i}`)
+    const sigma = sigmas[i]
+    const input = guided ? concatBatch([x, x]) : x
+    // 2. key step: real trunk output, which becomes a forecaster anchor
+    //    other step: extrapolate it (the first step always computes: nothing to extrapolate)
+    let h: Tensor
+    const t0 = performance.now()
+    if (opts.policy.shouldCompute(i, x, sigmas) || keySteps.length === 0) {
+      h = await denoiser.trunk(input, sigma, labels)
+      trunkMs += performance.now() - t0
+      forecaster.update(i, h.data)
+      keySteps.push(i)
+      opts.onFeature?.(i, h)
+    } else {
+      h = { data: forecaster.predict(i), dims: featureDims }
+      forecastMs += performance.now() - t0
+    }
+    const t1 = performance.now()
+    // 3. the head always runs: it is cheap and re-applies this step's timestep modulation
+    const v = await denoiser.head(h, input, sigma, labels)
+    headMs += performance.now() - t1
+    // 4. guidance, then one Euler step
+    const velocity = guided ? combineGuidance(v, batch, opts.guidance) : v
+    x = solver.step(x, velocity, i, sigmas, x)
+  }
+  return { images: x, keySteps, nfe: keySteps.length, timing: { trunkMs, forecastMs, headMs, totalMs: performance.now() - start } }
+}
+
+/** v = v_uncond + g (v_cond - v_uncond), rows [cond..., uncond...]. */
+export function combineGuidance(v: Tensor, batch: number, guidance: number): Tensor {
+  const half = v.data.length / 2
+  const out = new Float32Array(half)
+  for (let k = 0; k < half; k++) {
+    const u = v.data[half + k]
+    out[k] = u + guidance * (v.data[k] - u)
+  }
+  return { data: out, dims: [batch, ...v.dims.slice(1)] }
+}

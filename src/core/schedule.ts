@@ -1,0 +1,158 @@
+/**
+ * Schedule files (`schedules/<model>/<steps>.json`) and their index: the static assets the API
+ * serves. A schedule is valid only for the model, step count, solver and forecaster it was
+ * calibrated with, so all of those travel inside it and the runtime checks them.
+ */
+import { z } from 'zod'
+import { ERROR_METRICS } from './pact.ts'
+import { PLAN_METHODS } from './planner.ts'
+
+export const SCHEDULE_SCHEMA = 'dpcache-schedule/v1'
+export const INDEX_SCHEMA = 'dpcache-schedule-index/v1'
+
+const modelId = z
+  .string()
+  .regex(/^[a-z0-9][a-z0-9._-]{0,63}$/, 'model ids are lower-case letters, digits, ".", "_" and "-"')
+const sha256 = z.string().regex(/^[0-9a-f]{64}$/, 'expected a lower-case hex sha256')
+
+export const planSchema = z
+  .object({
+    budget: z.number().int().positive(),
+    keySteps: z.array(z.number().int().nonnegative()).min(1),
+    mask: z.string().regex(/^[01]+$/, 'mask is a string of 0 and 1'),
+    cost: z.number().nonnegative(),
+    nfe: z.number().int().positive(),
+    speedup: z.number().positive(),
+  })
+  .strict()
+
+export const scheduleSchema = z
+  .object({
+    schema: z.literal(SCHEDULE_SCHEMA),
+    model: modelId,
+    /** sha256 of the model graphs the calibration ran (null for imported tensors). */
+    modelSha256: sha256.nullable(),
+    steps: z.number().int().min(2).max(1000),
+    solver: z.object({ kind: z.literal('flow-euler'), shift: z.number().positive() }).strict(),
+    forecaster: z
+      .object({
+        kind: z.literal('taylor'),
+        order: z.number().int().min(0).max(3),
+        /** '3d' (exact for order <= 1, `p-1` stand-in above) or '4d' (exact order-2 cost). */
+        cost: z.enum(['3d', '4d']),
+        includeArrival: z.boolean(),
+        metric: z.enum(ERROR_METRICS as [string, ...string[]]),
+      })
+      .strict(),
+    calibration: z
+      .object({
+        source: z.enum(['calibrated', 'imported']),
+        samples: z.number().int().positive().nullable(),
+        seeds: z.array(z.number().int().nonnegative()),
+        classes: z.array(z.number().int().nonnegative()),
+        guidance: z.number().positive().nullable(),
+        pactFile: z.string(),
+        pactSha256: sha256,
+      })
+      .strict(),
+    planner: z
+      .object({
+        method: z.enum(PLAN_METHODS as [string, ...string[]]),
+        forcedFirst: z.number().int().nonnegative(),
+        forcedLast: z.number().int().nonnegative(),
+        maxJump: z.number().int().positive(),
+      })
+      .strict(),
+    plans: z.array(planSchema).min(1),
+  })
+  .strict()
+  .superRefine((s, ctx) => {
+    let last = 0
+    s.plans.forEach((p, k) => {
+      const where = ['plans', k]
+      const issue = (message: string, field: string) =>
+        ctx.addIssue({ code: 'custom', message, path: [...where, field] })
+      if (p.budget <= last) issue(`budgets must increase (${p.budget} after ${last})`, 'budget')
+      last = p.budget
+      if (p.keySteps.length !== p.budget) issue(`budget ${p.budget} but ${p.keySteps.length} key steps`, 'keySteps')
+      if (p.keySteps[0] !== 0) issue('the first key step must be 0', 'keySteps')
+      if (p.keySteps.some((t, m) => t >= s.steps || (m > 0 && t <= p.keySteps[m - 1]))) {
+        issue(`key steps must increase and stay below ${s.steps}`, 'keySteps')
+      }
+      if (p.mask.length !== s.steps) issue(`mask has ${p.mask.length} chars, expected ${s.steps}`, 'mask')
+      else if (p.keySteps.some((t) => p.mask[t] !== '1') || [...p.mask].filter((c) => c === '1').length !== p.budget) {
+        issue('mask does not match keySteps', 'mask')
+      }
+      if (p.nfe !== p.budget) issue('nfe must equal budget (one trunk call per key step)', 'nfe')
+    })
+  })
+
+export type Schedule = z.infer<typeof scheduleSchema>
+export type SchedulePlan = z.infer<typeof planSchema>
+
+export const scheduleIndexSchema = z
+  .object({
+    schema: z.literal(INDEX_SCHEMA),
+    models: z.array(
+      z
+        .object({
+          model: modelId,
+          schedules: z.array(
+            z
+              .object({
+                steps: z.number().int().positive(),
+                file: z.string().regex(/^[a-z0-9._-]+\/[0-9]+\.json$/),
+                sha256,
+                budgets: z.array(z.number().int().positive()),
+              })
+              .strict(),
+          ),
+        })
+        .strict(),
+    ),
+  })
+  .strict()
+
+export type ScheduleIndex = z.infer<typeof scheduleIndexSchema>
+
+/** Validates an unknown value as a schedule, with one readable message listing every issue. */
+export function parseSchedule(value: unknown): Schedule {
+  const r = scheduleSchema.safeParse(value)
+  if (!r.success) throw new ScheduleError(formatIssues(r.error.issues))
+  return r.data
+}
+
+export function parseScheduleIndex(value: unknown): ScheduleIndex {
+  const r = scheduleIndexSchema.safeParse(value)
+  if (!r.success) throw new ScheduleError(formatIssues(r.error.issues))
+  return r.data
+}
+
+export class ScheduleError extends Error {
+  override name = 'ScheduleError'
+}
+
+function formatIssues(issues: readonly { path: readonly PropertyKey[]; message: string }[]): string {
+  return issues.map((i) => `${i.path.map(String).join('.') || '(root)'}: ${i.message}`).join('; ')
+}
+
+/** The plan selection rules the API offers. Returns undefined when none qualifies. */
+export function selectPlan(
+  s: Pick<Schedule, 'steps' | 'plans'>,
+  by: { budget: number } | { speedup: number } | { maxCost: number },
+): SchedulePlan | undefined {
+  if ('budget' in by) return s.plans.find((p) => p.budget === by.budget)
+  if ('speedup' in by) {
+    // among plans at least this fast, the one with the lowest expected error
+    const ok = s.plans.filter((p) => s.steps / p.budget >= by.speedup - 1e-9)
+    return ok.reduce<SchedulePlan | undefined>((best, p) => (!best || p.cost < best.cost ? p : best), undefined)
+  }
+  return s.plans.find((p) => p.cost <= by.maxCost)
+}
+
+/** Where schedules come from: files on Node/Deno, the ASSETS binding on Workers. */
+export interface ScheduleStore {
+  index(): Promise<ScheduleIndex>
+  /** The schedule for a model and step count, or undefined when there is none. */
+  get(model: string, steps: number): Promise<Schedule | undefined>
+}
