@@ -1,0 +1,120 @@
+import { copyFile, mkdtemp, readFile, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { describe, expect, it } from 'vitest'
+import { pactIndex } from '../core/pact.ts'
+import { planAll } from '../core/planner.ts'
+import type { Schedule, ScheduleStore } from '../core/schedule.ts'
+import { maxAbsDiff } from '../core/tensor.ts'
+import { createEngine, EngineError, loadModel } from './engine.ts'
+import { modelFingerprint, parseManifest } from './manifest.ts'
+
+const toyDir = join(import.meta.dirname, 'testdata', 'toy-single')
+const read = async (p: string) => new Uint8Array(await readFile(p))
+
+/** A store over schedules held in memory (the file and ASSETS stores are tested with the API). */
+function memoryStore(schedules: Schedule[]): ScheduleStore {
+  return {
+    index: async () => ({ schema: 'dpcache-schedule-index/v1', models: [] }),
+    get: async (model, steps) => schedules.find((s) => s.model === model && s.steps === steps),
+  }
+}
+
+async function toySchedule(fingerprint: string | null): Promise<Schedule> {
+  const steps = 10
+  const data = new Float64Array(steps * (steps + 1) * (steps + 1)).fill(Infinity)
+  for (let i = 0; i < steps; i++) for (let p = 0; p < Math.max(i, 1); p++) for (let j = i + 1; j <= steps; j++) data[pactIndex(steps, p, i, j)] = (j - i) ** 2 + 0.1 * p
+  const plans = planAll({ steps, data }, { forcedFirst: 1 })
+  return {
+    schema: 'dpcache-schedule/v1',
+    model: 'toy-single',
+    modelSha256: fingerprint,
+    steps,
+    solver: { kind: 'flow-euler', shift: 1 },
+    forecaster: { kind: 'taylor', order: 1, cost: '3d', includeArrival: true, metric: 'l1' },
+    calibration: { source: 'imported', samples: null, seeds: [], classes: [], guidance: null, pactFile: 'toy-single/10.pact.npy', pactSha256: '0'.repeat(64) },
+    planner: { method: 'exact', forcedFirst: 1, forcedLast: 0, maxJump: steps },
+    plans: plans.map((p) => ({ ...p, nfe: p.budget, speedup: steps / p.budget })),
+  }
+}
+
+describe('single-graph model through onnxruntime-web (wasm)', async () => {
+  const model = await loadModel(toyDir, read)
+  const schedule = await toySchedule(model.fingerprint)
+  const engine = createEngine(new Map([['toy-single', model]]), memoryStore([schedule]))
+
+  it('lists the model from its manifest', () => {
+    expect(engine.models()).toEqual([
+      { id: 'toy-single', classes: 10, nullClass: 10, defaultGuidance: 2, defaultSteps: 10, image: { channels: 1, height: 4, width: 4 } },
+    ])
+  })
+
+  it('counts one trunk call per key step and follows the plan', async () => {
+    for (const budget of [3, 5, 10]) {
+      const out = await engine.generate({ model: 'toy-single', steps: 10, budget, guidance: 2, items: [{ class: 3, seed: 1 }] })
+      expect(out.nfe).toBe(budget)
+      expect(out.keySteps).toHaveLength(budget)
+      if (budget < 10) expect(out.keySteps).toEqual(schedule.plans.find((p) => p.budget === budget)!.keySteps)
+      expect(out.images[0].pixels).toHaveLength(16)
+    }
+  })
+
+  it('batch of 4 equals 4 single runs; same seed, same image', async () => {
+    const items = [0, 1, 2, 3].map((k) => ({ class: k * 2, seed: 100 + k }))
+    const batch = await engine.generate({ model: 'toy-single', steps: 10, budget: 4, guidance: 2, items })
+    for (const [k, item] of items.entries()) {
+      const single = await engine.generate({ model: 'toy-single', steps: 10, budget: 4, guidance: 2, items: [item] })
+      expect(maxAbsDiff(batch.images[k].pixels, single.images[0].pixels)).toBeLessThan(1e-5)
+      const again = await engine.generate({ model: 'toy-single', steps: 10, budget: 4, guidance: 2, items: [item] })
+      expect(again.images[0].pixels).toEqual(single.images[0].pixels)
+    }
+  })
+
+  it('answers unservable requests with typed errors listing what exists', async () => {
+    const gen = (over: object) => engine.generate({ model: 'toy-single', steps: 10, budget: 4, guidance: 2, items: [{ class: 1, seed: 1 }], ...over })
+    await expect(gen({ model: 'nope' })).rejects.toMatchObject({ code: 'unknown_model', allowed: ['toy-single'] })
+    await expect(gen({ steps: 12 })).rejects.toMatchObject({ code: 'no_schedule', field: 'steps' })
+    await expect(gen({ budget: 11 })).rejects.toMatchObject({ code: 'unknown_budget', field: 'budget' })
+    await expect(gen({ items: [{ class: 10, seed: 1 }] })).rejects.toBeInstanceOf(EngineError)
+    expect((await gen({ steps: 12, budget: 12 })).nfe).toBe(12) // full steps need no schedule
+  })
+
+  it('refuses a schedule calibrated on other weights', async () => {
+    const stale = createEngine(new Map([['toy-single', model]]), memoryStore([await toySchedule('f'.repeat(64))]))
+    await expect(stale.generate({ model: 'toy-single', steps: 10, budget: 4, guidance: 2, items: [{ class: 1, seed: 1 }] })).rejects.toMatchObject({
+      code: 'schedule_mismatch',
+    })
+  })
+
+  it('cancels through an AbortSignal', async () => {
+    const ctrl = new AbortController()
+    ctrl.abort()
+    await expect(engine.generate({ model: 'toy-single', steps: 10, budget: 4, guidance: 2, items: [{ class: 1, seed: 1 }], signal: ctrl.signal })).rejects.toThrow(/aborted/)
+  })
+})
+
+describe('model loading', () => {
+  it('refuses a graph whose sha256 differs from the manifest, naming the file', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'dpcache-model-'))
+    await copyFile(join(toyDir, 'manifest.json'), join(dir, 'manifest.json'))
+    const bytes = await read(join(toyDir, 'model.onnx'))
+    bytes[bytes.length - 1] ^= 1
+    await writeFile(join(dir, 'model.onnx'), bytes)
+    await expect(loadModel(dir, read)).rejects.toThrow(/toy-single\/model\.onnx: sha256 [0-9a-f]{64} does not match/)
+  })
+
+  it('checks inputs against the manifest before running, naming model, input and shape', async () => {
+    const model = await loadModel(toyDir, read)
+    await expect(model.denoiser.trunk({ data: new Float32Array(9), dims: [1, 1, 3, 3] }, 0.5, Int32Array.of(1))).rejects.toThrow(
+      "toy-single/model: input 'x' has shape [1, 1, 3, 3], expected [B, 1, 4, 4]",
+    )
+  })
+
+  it('rejects invalid manifests with the field', async () => {
+    const m = JSON.parse(await readFile(join(toyDir, 'manifest.json'), 'utf8'))
+    m.graphs.model.file = '../escape.onnx'
+    expect(() => parseManifest(m, 'x/manifest.json')).toThrow(/graphs\.model\.file/)
+    const ok = parseManifest(JSON.parse(await readFile(join(toyDir, 'manifest.json'), 'utf8')), 'x')
+    expect(await modelFingerprint(ok)).toMatch(/^[0-9a-f]{64}$/)
+  })
+})
