@@ -1,0 +1,33 @@
+/** The three figures written beside each schedule (see scripts/recompute-schedules.ts). */
+import { pactIndex, type Pact } from '../../src/core/pact.ts'
+import type { Plan } from '../../src/core/planner.ts'
+import { keyStepChart, linePlot } from './svg.ts'
+
+export function scheduleFigures(model: string, pact: Pact, plans: readonly Plan[], extra: readonly { name: string; plans: readonly Plan[] }[] = []) {
+  const n = pact.steps
+  // One-step error at step i + 1, forecast from keys (i - 1, i): spikes mark the transitions
+  // where the trajectory bends and a planner should spend keys.
+  const oneStep: [number, number][] = []
+  for (let i = 1; i < n - 1; i++) oneStep.push([i + 1, pact.data[pactIndex(n, i - 1, i, i + 1)]])
+  const errors = linePlot({
+    title: `${model}, ${n} steps: one-step forecast error`,
+    xLabel: 'forecast step',
+    yLabel: 'error (calibration mean)',
+    series: [{ name: 'from keys i-1, i', points: oneStep }],
+    logY: true,
+  })
+  const costs = linePlot({
+    title: `${model}, ${n} steps: expected cost vs budget`,
+    xLabel: 'budget K (trunk evaluations)',
+    yLabel: 'path cost',
+    series: [{ name: 'exact DP', points: plans.map((p) => [p.budget, p.cost] as const) }, ...extra.map((e) => ({ name: e.name, points: e.plans.map((p) => [p.budget, p.cost] as const), dashed: true }))],
+    logY: true,
+  })
+  const wanted = [4, 6, 8, 10, 13, 17, 25].map((k) => Math.round((k * n) / 50))
+  const rows = plans
+    .filter((p, k, all) => wanted.includes(p.budget) || k === all.length - 1)
+    .filter((p, k, all) => all.findIndex((q) => q.budget === p.budget) === k)
+    .map((p) => ({ label: `K=${p.budget} (${(n / p.budget).toFixed(1)}x)`, keys: p.keySteps }))
+  const keys = keyStepChart(`${model}, ${n} steps: key steps chosen by the exact planner`, n, rows)
+  return { errors, costs, keys }
+}

@@ -1,0 +1,105 @@
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
+import { writeNpy } from '../src/core/npy.ts'
+import { pactIndex } from '../src/core/pact.ts'
+import { planAll } from '../src/core/planner.ts'
+import { parseSchedule, parseScheduleIndex } from '../src/core/schedule.ts'
+import { writeFileAtomic } from './lib/atomic.ts'
+import { rebuildIndex } from './lib/schedule-writer.ts'
+import { main } from './recompute-schedules.ts'
+
+const toy = ['--models-dir', 'src/runtime/testdata', '--model', 'toy-single', '--samples', '3', '--forced-first', '1']
+const tmp = () => mkdtemp(join(tmpdir(), 'dpcache-schedules-'))
+
+async function listing(dir: string): Promise<Record<string, string>> {
+  const out: Record<string, string> = {}
+  for (const e of await readdir(dir, { recursive: true, withFileTypes: true })) {
+    if (e.isFile()) {
+      const p = join(e.parentPath, e.name)
+      out[p.slice(dir.length)] = (await readFile(p)).toString('base64')
+    }
+  }
+  return out
+}
+
+describe('npm run schedules', () => {
+  beforeEach(() => {
+    vi.spyOn(process.stderr, 'write').mockImplementation(() => true)
+  })
+  afterEach(() => vi.restoreAllMocks())
+
+  it('is deterministic: two runs give byte-identical files', async () => {
+    const [a, b] = [await tmp(), await tmp()]
+    expect(await main([...toy, '--steps', '8', '--steps', '10', '--out', a])).toBe(0)
+    expect(await main([...toy, '--steps', '10', '--steps', '8', '--out', b])).toBe(0)
+    const [la, lb] = [await listing(a), await listing(b)]
+    expect(Object.keys(la).sort()).toEqual(
+      ['/index.json', ...[8, 10].flatMap((n) => ['json', 'pact.npy', 'pact.json', 'errors.svg', 'costs.svg', 'keys.svg'].map((s) => `/toy-single/${n}.${s}`))].sort(),
+    )
+    expect(la).toEqual(lb)
+    const s = parseSchedule(JSON.parse(await readFile(join(a, 'toy-single', '10.json'), 'utf8')))
+    expect(s.calibration).toMatchObject({ source: 'calibrated', samples: 3, seeds: [90000, 90001, 90002], classes: [0, 1, 2] })
+    expect(s.plans.map((p) => p.budget)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10])
+  })
+
+  it('plans an imported .npy tensor exactly as the planner does', async () => {
+    const dir = await tmp()
+    const n = 7
+    const data = new Float64Array(n * (n + 1) * (n + 1)).fill(Infinity)
+    for (let i = 0; i < n; i++) for (let p = 0; p < Math.max(i, 1); p++) for (let j = i + 1; j <= n; j++) data[pactIndex(n, p, i, j)] = (j - i) ** 2 + ((p * 7 + i * 3 + j) % 5) / 10
+    await writeFile(join(dir, 'in.npy'), writeNpy({ shape: [n, n + 1, n + 1], data }))
+    const code = await main(['--import-pact', join(dir, 'in.npy'), '--model', 'imported-x', '--steps', '7', '--forced-first', '2', '--max-jump', '4', '--order', '2', '--out', join(dir, 'out')])
+    expect(code).toBe(0)
+    const s = parseSchedule(JSON.parse(await readFile(join(dir, 'out', 'imported-x', '7.json'), 'utf8')))
+    const want = planAll({ steps: n, data }, { forcedFirst: 2, maxJump: 4 })
+    expect(s.plans.map((p) => p.keySteps)).toEqual(want.map((p) => p.keySteps))
+    expect(s).toMatchObject({ modelSha256: null, forecaster: { order: 2 }, calibration: { source: 'imported' }, planner: { forcedFirst: 2, maxJump: 4 } })
+    // a tensor of the wrong shape for --steps is a usage error
+    expect(await main(['--import-pact', join(dir, 'in.npy'), '--model', 'imported-x', '--steps', '8', '--out', join(dir, 'out')])).toBe(2)
+  })
+
+  it('exits 2 naming the argument for bad usage', async () => {
+    const cases: [string[], RegExp][] = [
+      [['--steps', '10'], /--model is required/],
+      [['--model', 'm'], /--steps is required/],
+      [['--model', 'm', '--steps', 'ten'], /--steps must be an integer/],
+      [['--model', '../etc', '--steps', '10'], /--model must be/],
+      [['--model', 'm', '--steps', '10', '--metric', 'l3'], /--metric must be one of l1, rel-l1, mse/],
+      [['--model', 'm', '--steps', '10', '--cost', '4d', '--order', '1'], /--cost 4d/],
+      [['--model', 'm', '--steps', '10', '--frobnicate'], /frobnicate/],
+    ]
+    const write = vi.mocked(process.stderr.write)
+    for (const [argv, message] of cases) {
+      write.mockClear()
+      expect(await main(argv)).toBe(2)
+      expect(write.mock.calls.map((c) => String(c[0])).join('')).toMatch(message)
+    }
+  })
+})
+
+describe('files on disk', () => {
+  it('an interrupted write leaves the old file intact and no temp file behind', async () => {
+    const dir = await tmp()
+    const path = join(dir, 'index.json')
+    await writeFileAtomic(path, 'old\n')
+    // a payload the writer cannot serialise fails mid-write, like a crash would
+    await expect(writeFileAtomic(path, { length: 3 } as unknown as string)).rejects.toThrow()
+    expect(await readFile(path, 'utf8')).toBe('old\n')
+    expect(await readdir(dir)).toEqual(['index.json'])
+  })
+
+  it('the index lists exactly the schedule files present', async () => {
+    const dir = await tmp()
+    vi.spyOn(process.stderr, 'write').mockImplementation(() => true)
+    await main([...toy, '--steps', '6', '--steps', '9', '--out', dir])
+    vi.restoreAllMocks()
+    await rm(join(dir, 'toy-single', '6.json'))
+    await writeFile(join(dir, 'toy-single', 'notes.txt'), 'not a schedule')
+    const index = parseScheduleIndex(await rebuildIndex(dir))
+    expect(index.models).toHaveLength(1)
+    expect(index.models[0].schedules.map((s) => s.file)).toEqual(['toy-single/9.json'])
+    expect(JSON.parse(await readFile(join(dir, 'index.json'), 'utf8'))).toEqual(index)
+  })
+})
