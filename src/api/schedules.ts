@@ -1,0 +1,94 @@
+/**
+ * GET /v1/schedules/:model/:steps: the schedule file, or one plan chosen by `budget`,
+ * `speedup` or `maxCost`. Schedules are static build outputs, so responses carry a strong
+ * ETag and `immutable` caching; bodies and tags are computed once per (file, plan).
+ */
+import { zValidator } from '@hono/zod-validator'
+import { Hono } from 'hono'
+import { etag } from 'hono/etag'
+import { selectPlan, type Schedule, type ScheduleStore } from '../core/schedule.ts'
+import { isModelId } from '../runtime/schedule-store.ts'
+import { ApiError, validationHook } from './errors.ts'
+import { scheduleQuerySchema } from './schemas.ts'
+
+/** Cache lifetime of schedule responses (a day; the content at a URL never changes). */
+export const SCHEDULE_CACHE_CONTROL = 'public, max-age=86400, immutable'
+
+async function sha1(text: string): Promise<string> {
+  const digest = await crypto.subtle.digest('SHA-1', new TextEncoder().encode(text))
+  return [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, '0')).join('')
+}
+
+/** Loads a schedule or throws the 404 that lists what exists. */
+async function findSchedule(store: ScheduleStore, model: string, stepsParam: string): Promise<Schedule> {
+  const index = await store.index()
+  const entry = isModelId(model) ? index.models.find((m) => m.model === model) : undefined
+  if (!entry) {
+    throw new ApiError(404, { code: 'unknown_model', message: `no schedules for model '${model}'`, field: 'model', allowed: index.models.map((m) => m.model) })
+  }
+  const steps = /^[0-9]{1,4}$/.test(stepsParam) ? Number(stepsParam) : NaN
+  const schedule = Number.isNaN(steps) ? undefined : await store.get(model, steps)
+  if (!schedule) {
+    throw new ApiError(404, {
+      code: 'unknown_steps',
+      message: `no ${stepsParam}-step schedule for '${model}'`,
+      field: 'steps',
+      allowed: entry.schedules.map((s) => s.steps),
+    })
+  }
+  return schedule
+}
+
+export function scheduleRoutes(store: ScheduleStore): Hono {
+  const memo = new Map<string, Promise<{ body: string; tag: string }>>()
+  const cached = (key: string, make: () => unknown) => {
+    let hit = memo.get(key)
+    if (!hit) {
+      const body = JSON.stringify(make())
+      hit = sha1(body).then((h) => ({ body, tag: `"${h}"` }))
+      memo.set(key, hit) // keys are (file, plan) pairs, so this stays as small as the schedules
+    }
+    return hit
+  }
+
+  return new Hono().get(
+    '/v1/schedules/:model/:steps',
+    etag(),
+    zValidator('query', scheduleQuerySchema, validationHook(scheduleQuerySchema)),
+    async (c) => {
+      const schedule = await findSchedule(store, c.req.param('model'), c.req.param('steps'))
+      const query = c.req.valid('query')
+      const base = `${schedule.model}/${schedule.steps}`
+      let entry: { body: string; tag: string }
+      if (query.budget === undefined && query.speedup === undefined && query.maxCost === undefined) {
+        entry = await cached(base, () => schedule)
+      } else {
+        const by =
+          query.budget !== undefined ? { budget: query.budget }
+          : query.speedup !== undefined ? { speedup: query.speedup }
+          : { maxCost: query.maxCost! }
+        const plan = selectPlan(schedule, by)
+        if (!plan) throw noPlan(schedule, query)
+        const { model, modelSha256, steps, solver, forecaster } = schedule
+        entry = await cached(`${base}#${plan.budget}`, () => ({ model, modelSha256, steps, solver, forecaster, plan }))
+      }
+      return c.body(entry.body, 200, {
+        'Content-Type': 'application/json',
+        ETag: entry.tag,
+        'Cache-Control': SCHEDULE_CACHE_CONTROL,
+      })
+    },
+  )
+}
+
+function noPlan(s: Schedule, q: { budget?: number; speedup?: number; maxCost?: number }): ApiError {
+  if (q.budget !== undefined) {
+    return new ApiError(400, { code: 'invalid_field', message: `no ${q.budget}-key plan for ${s.steps} steps`, field: 'budget', allowed: s.plans.map((p) => p.budget) })
+  }
+  if (q.speedup !== undefined) {
+    const max = Math.max(...s.plans.map((p) => s.steps / p.budget))
+    return new ApiError(400, { code: 'invalid_field', message: `no plan reaches a ${q.speedup}x speedup`, field: 'speedup', allowed: { min: 1, max: Math.floor(max * 1000) / 1000 } })
+  }
+  const min = Math.min(...s.plans.map((p) => p.cost))
+  return new ApiError(400, { code: 'invalid_field', message: `no plan costs ${q.maxCost} or less`, field: 'maxCost', allowed: { min } })
+}

@@ -1,0 +1,108 @@
+/**
+ * Request and response schemas of the v1 API. Validation and `/openapi.json` both come from
+ * here, so the document cannot drift from what the routes accept.
+ */
+import { z } from 'zod'
+import { planSchema, scheduleSchema } from '../core/schedule.ts'
+import { MODEL_ID } from '../runtime/schedule-store.ts'
+
+/** Limits a deployment may tighten; the schemas are built from them. */
+export interface Limits {
+  /** Largest generate body in bytes. */
+  bodyBytes: number
+  /** Most images one generate request may ask for. */
+  maxBatch: number
+  /** Highest step count a generate request may ask for. */
+  maxSteps: number
+}
+
+export const DEFAULT_LIMITS: Limits = { bodyBytes: 4096, maxBatch: 16, maxSteps: 1000 }
+
+const SEED_MAX = 2 ** 32 - 1
+
+export function generateRequestSchema(limits: Limits) {
+  return z
+    .strictObject({
+      model: z.string().regex(MODEL_ID, 'not a model id').describe('Model id, see GET /v1/models'),
+      class: z.number().int().min(0).max(65_535).describe('Class label; the model sets the range'),
+      seed: z.number().int().min(0).max(SEED_MAX).optional().describe('Noise seed; image k uses seed + k. Random when absent'),
+      steps: z.number().int().min(2).max(limits.maxSteps).optional().describe('Sampling steps; the model default when absent'),
+      budget: z.number().int().min(1).max(limits.maxSteps).optional().describe('Key steps (NFE); steps = full compute (the default)'),
+      speedup: z.number().min(1).max(limits.maxSteps).optional().describe('Cheapest plan with steps / budget >= speedup'),
+      guidance: z.number().min(0).max(20).optional().describe('Classifier-free guidance scale; the model default when absent'),
+      batch: z.number().int().min(1).max(limits.maxBatch).default(1).describe('Images (seeds seed..seed+batch-1)'),
+      format: z.enum(['png', 'json']).default('png').describe('png: one image or a grid; json: base64 PNGs and timing'),
+    })
+    .refine((r) => r.budget === undefined || r.speedup === undefined, {
+      path: ['speedup'],
+      message: 'send budget or speedup, not both',
+    })
+}
+
+export type GenerateRequest = z.output<ReturnType<typeof generateRequestSchema>>
+
+/** Query string of GET /v1/schedules/:model/:steps: at most one selector. */
+export const scheduleQuerySchema = z
+  .strictObject({
+    budget: z.coerce.number().int().min(1).max(1000).optional().describe('Exactly this many key steps'),
+    speedup: z.coerce.number().min(1).max(1000).optional().describe('Lowest-cost plan with steps / budget >= speedup'),
+    maxCost: z.coerce.number().min(0).optional().describe('Smallest budget whose expected cost <= maxCost'),
+  })
+  .refine((q) => Object.values(q).filter((v) => v !== undefined).length <= 1, {
+    path: ['speedup'],
+    message: 'use one of budget, speedup, maxCost',
+  })
+
+export const errorSchema = z.object({
+  error: z.object({
+    code: z.string(),
+    message: z.string(),
+    field: z.string().optional(),
+    allowed: z.union([z.object({ min: z.number().optional(), max: z.number().optional() }), z.array(z.union([z.string(), z.number()]))]).optional(),
+  }),
+})
+
+const file = scheduleSchema.shape
+export const planResponseSchema = z.object({
+  model: file.model,
+  modelSha256: file.modelSha256,
+  steps: file.steps,
+  solver: file.solver,
+  forecaster: file.forecaster,
+  plan: planSchema,
+})
+
+export const modelsResponseSchema = z.object({
+  models: z.array(
+    z.object({
+      id: z.string(),
+      generate: z.boolean().describe('Whether this host runs the model itself'),
+      classes: z.number().int().optional(),
+      defaultSteps: z.number().int().optional(),
+      defaultGuidance: z.number().optional(),
+      image: z.object({ channels: z.number().int(), height: z.number().int(), width: z.number().int() }).optional(),
+      schedules: z.array(z.object({ steps: z.number().int(), budgets: z.array(z.number().int()), url: z.string() })),
+    }),
+  ),
+})
+
+export const generateJsonSchema = z.object({
+  model: z.string(),
+  steps: z.number().int(),
+  budget: z.number().int(),
+  keySteps: z.array(z.number().int()),
+  nfe: z.number().int().describe('Trunk evaluations of the run (equals budget)'),
+  timing: z.object({
+    totalMs: z.number().describe('Queue wait plus the sampler run'),
+    queueMs: z.number(),
+    trunkMs: z.number().describe('Of the whole micro-batch this request ran in'),
+    headMs: z.number(),
+  }),
+  images: z.array(z.object({ class: z.number().int(), seed: z.number().int(), png: z.string().describe('base64 PNG') })),
+})
+
+export const healthSchema = z.object({
+  ok: z.boolean(),
+  generate: z.enum(['local', 'remote', 'none']),
+  queue: z.object({ queued: z.number().int(), running: z.number().int() }).optional(),
+})
