@@ -12,7 +12,7 @@ const tensorSpec = z.object({
   shape: z.array(z.union([z.number().int().positive(), z.string().min(1)])),
 })
 
-const graph = z.object({
+export const graphSchema = z.object({
   file: z.string().regex(/^[A-Za-z0-9._-]+\.onnx$/, 'graph files are plain .onnx names inside the model folder'),
   sha256: z.string().regex(/^[0-9a-f]{64}$/),
   inputs: z.array(tensorSpec).min(1),
@@ -35,12 +35,12 @@ const common = {
 }
 
 export const manifestSchema = z.discriminatedUnion('kind', [
-  z.object({ kind: z.literal('trunk-head'), graphs: z.object({ trunk: graph, head: graph }), ...common }).loose(),
-  z.object({ kind: z.literal('single'), graphs: z.object({ model: graph }), ...common }).loose(),
+  z.object({ kind: z.literal('trunk-head'), graphs: z.object({ trunk: graphSchema, head: graphSchema }), ...common }).loose(),
+  z.object({ kind: z.literal('single'), graphs: z.object({ model: graphSchema }), ...common }).loose(),
 ])
 
 export type Manifest = z.infer<typeof manifestSchema>
-export type GraphEntry = z.infer<typeof graph>
+export type GraphEntry = z.infer<typeof graphSchema>
 
 export function parseManifest(value: unknown, where: string): Manifest {
   const r = manifestSchema.safeParse(value)
