@@ -51,6 +51,14 @@ export class SampleAbortedError extends Error {
   override name = 'SampleAbortedError'
 }
 
+/**
+ * A macrotask turn. onnxruntime-web's wasm runs settle through microtasks only, so a whole run
+ * would otherwise block timers and I/O: an abort (client gone, timeout) would be seen only
+ * after the last step, and a server could not even accept requests meanwhile.
+ */
+const yieldToEventLoop: () => Promise<void> =
+  typeof setImmediate === 'function' ? () => new Promise((r) => setImmediate(r)) : () => new Promise((r) => setTimeout(r, 0))
+
 export async function sample(denoiser: Denoiser, solver: Solver, opts: SampleOptions): Promise<SampleResult> {
   const start = performance.now()
   const batch = opts.classes.length
@@ -77,6 +85,7 @@ export async function sample(denoiser: Denoiser, solver: Solver, opts: SampleOpt
   opts.policy.reset(opts.steps)
 
   for (let i = 0; i < opts.steps; i++) {
+    if (opts.signal) await yieldToEventLoop()
     if (opts.signal?.aborted) throw new SampleAbortedError(`sampling aborted before step ${i}`)
     const sigma = sigmas[i]
     const input = guided ? concatBatch([x, x]) : x
