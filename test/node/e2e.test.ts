@@ -1,0 +1,145 @@
+/**
+ * End to end over real HTTP: the Node host as `npm start` runs it (tsx, 127.0.0.1, PORT=0 for
+ * a free port), the real demo model on onnxruntime-web wasm, schedules from `schedules/` (or
+ * planner-made fixtures for the model while that folder has none).
+ */
+import { spawn, type ChildProcess } from 'node:child_process'
+import { existsSync, readFileSync } from 'node:fs'
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { decode } from 'fast-png'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import type { ScheduleIndex } from '../../src/core/schedule.ts'
+import { gridShape } from '../../src/runtime/png.ts'
+import { runBadInputSuite } from '../contract/bad-input.ts'
+import { fixtureSchedule, writeScheduleDir } from '../fixtures/schedules.ts'
+
+const ROOT = join(import.meta.dirname, '..', '..')
+const MODEL = 'tiny-dit-mnist'
+const realIndex = join(ROOT, 'schedules', 'index.json')
+const real = existsSync(realIndex)
+  ? (JSON.parse(readFileSync(realIndex, 'utf8')) as ScheduleIndex).models.find((m) => m.model === MODEL)
+  : undefined
+const schedule = real?.schedules[0] ?? { steps: 50, budgets: fixtureSchedule(MODEL, 50).plans.map((p) => p.budget) }
+const STEPS = schedule.steps
+const BUDGET = schedule.budgets.find((b) => b >= 8 && b < STEPS) ?? schedule.budgets[0]
+
+let server: ChildProcess
+let base = ''
+let scratch = ''
+
+beforeAll(async () => {
+  const env: NodeJS.ProcessEnv = { ...process.env, PORT: '0', API_TOKEN: '' }
+  if (!real) {
+    scratch = await mkdtemp(join(tmpdir(), 'dpcache-e2e-'))
+    await writeScheduleDir(scratch, [fixtureSchedule(MODEL, 50)])
+    env.SCHEDULES_DIR = scratch
+  }
+  server = spawn(process.execPath, ['--import', 'tsx', 'src/hosts/node.ts'], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] })
+  let log = ''
+  base = await new Promise<string>((resolve, reject) => {
+    const onData = (chunk: Buffer) => {
+      log += chunk
+      const m = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(log)
+      if (m) resolve(m[1])
+    }
+    server.stdout!.on('data', onData)
+    server.stderr!.on('data', onData)
+    server.on('exit', (code) => reject(new Error(`server exited (${code}):\n${log}`)))
+  })
+}, 60_000)
+
+afterAll(async () => {
+  server?.kill('SIGTERM')
+  if (scratch) await rm(scratch, { recursive: true, force: true })
+})
+
+const generate = (body: Record<string, unknown>, init: RequestInit = {}) =>
+  fetch(`${base}/v1/generate`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ model: MODEL, ...body }), ...init })
+
+/** Splits a decoded grid into its 28x28 tiles. */
+function tiles(png: { width: number; data: ArrayLike<number> }, count: number): number[][] {
+  const columns = png.width / 28
+  return Array.from({ length: count }, (_, k) => {
+    const out: number[] = []
+    for (let y = 0; y < 28; y++) for (let x = 0; x < 28; x++) out.push(png.data[(Math.floor(k / columns) * 28 + y) * png.width + (k % columns) * 28 + x])
+    return out
+  })
+}
+
+describe('Node host over HTTP (real model)', () => {
+  it('is healthy and lists the demo model', async () => {
+    expect(await (await fetch(`${base}/healthz`)).json()).toMatchObject({ ok: true, generate: 'local' })
+    const { models } = (await (await fetch(`${base}/v1/models`)).json()) as { models: any[] }
+    expect(models.find((m) => m.id === MODEL)).toMatchObject({ generate: true, classes: 10, image: { channels: 1, height: 28, width: 28 } })
+  })
+
+  for (const batch of [1, 3, 5]) {
+    it(`returns a PNG of ${batch} 28x28 digit(s) for batch ${batch}`, async () => {
+      const res = await generate({ class: 7, seed: 11, steps: STEPS, budget: BUDGET, batch })
+      expect(res.status).toBe(200)
+      expect(res.headers.get('content-type')).toBe('image/png')
+      const png = decode(new Uint8Array(await res.arrayBuffer()))
+      const { columns, rows } = gridShape(batch)
+      expect([png.width, png.height, png.channels, png.depth]).toEqual([columns * 28, rows * 28, 1, 8])
+      expect(res.headers.get('x-grid')).toBe(`${columns}x${rows}`)
+      const all = tiles(png, columns * rows)
+      for (const t of all.slice(0, batch)) expect(Math.max(...t) - Math.min(...t)).toBeGreaterThan(0) // an image, not a blank
+      for (const t of all.slice(batch)) expect(Math.max(...t)).toBe(0) // unused grid cells stay black
+    })
+  }
+
+  it('returns JSON whose NFE equals the budget, with the plan key steps and timing', async () => {
+    const res = await generate({ class: 2, seed: 5, steps: STEPS, budget: BUDGET, batch: 2, format: 'json' })
+    expect(res.status).toBe(200)
+    const out = (await res.json()) as any
+    const plan = (await (await fetch(`${base}/v1/schedules/${MODEL}/${STEPS}?budget=${BUDGET}`)).json()) as any
+    expect(out).toMatchObject({ model: MODEL, steps: STEPS, budget: BUDGET, nfe: BUDGET, keySteps: plan.plan.keySteps })
+    for (const k of ['totalMs', 'queueMs', 'trunkMs', 'headMs']) expect(out.timing[k]).toBeGreaterThanOrEqual(0)
+    expect(out.timing.totalMs).toBeGreaterThanOrEqual(out.timing.trunkMs)
+    expect(out.images.map((im: any) => im.seed)).toEqual([5, 6])
+    for (const im of out.images) {
+      const png = decode(Buffer.from(im.png, 'base64'))
+      expect([png.width, png.height]).toEqual([28, 28])
+    }
+  })
+
+  it('micro-batches concurrent requests that share model, steps, budget and guidance', async () => {
+    // occupy the runner, then send four compatible requests: they wait together and run as one
+    const busy = generate({ class: 0, steps: STEPS, budget: STEPS, batch: 4 })
+    await new Promise((r) => setTimeout(r, 100))
+    const res = await Promise.all([0, 1, 2, 3].map((k) => generate({ class: k, seed: k, steps: STEPS, budget: BUDGET, format: 'json' })))
+    await busy
+    expect(res.map((r) => r.status)).toEqual([200, 200, 200, 200])
+    expect(res.map((r) => r.headers.get('x-batch'))).toEqual(Array(4).fill('requests=4; items=4'))
+  })
+
+  it('stops the work of a client that disconnects', async () => {
+    const ac = new AbortController()
+    const started = performance.now()
+    const pending = generate({ class: 1, steps: STEPS, budget: STEPS, batch: 16 }, { signal: ac.signal }).catch((e: Error) => e)
+    await new Promise((r) => setTimeout(r, 300))
+    ac.abort()
+    expect(await pending).toBeInstanceOf(Error)
+    let stats = { queued: -1, running: -1 }
+    while (performance.now() - started < 20_000) {
+      stats = ((await (await fetch(`${base}/healthz`)).json()) as any).queue
+      if (stats.running === 0) break
+      await new Promise((r) => setTimeout(r, 20))
+    }
+    expect(stats).toMatchObject({ queued: 0, running: 0 })
+    // a full 16-image run takes seconds; the cancelled one ends within a step or two
+    expect(performance.now() - started).toBeLessThan(2500)
+  })
+})
+
+describe('bad input over HTTP (real model)', () => {
+  runBadInputSuite((path, init) => fetch(base + path, init), {
+    model: MODEL,
+    classes: 10,
+    steps: STEPS,
+    minBudget: Math.min(...schedule.budgets),
+    missingSteps: 7,
+  })
+})
