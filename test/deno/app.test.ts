@@ -1,0 +1,75 @@
+/**
+ * Deno smoke test of the same app: routes through `app.request`, then the Deno host itself
+ * (src/hosts/deno.ts, Deno.serve) over HTTP with the real demo model on wasm. npm packages
+ * resolve from node_modules (deno.json: nodeModulesDir manual); nothing is fetched.
+ */
+import { join } from 'node:path'
+import { createApp } from '../../src/api/index.ts'
+import { fileScheduleStore } from '../../src/runtime/schedule-files.ts'
+import { fixtureSchedule, writeScheduleDir } from '../fixtures/schedules.ts'
+
+const MODEL = 'tiny-dit-mnist'
+const dir = await Deno.makeTempDir({ prefix: 'dpcache-deno-' })
+await writeScheduleDir(dir, [fixtureSchedule(MODEL, 50)])
+
+function assert(cond: unknown, message: string): asserts cond {
+  if (!cond) throw new Error(message)
+}
+
+Deno.test('app.request: schedules, 304, error envelope, 503 without a backend', async () => {
+  const app = createApp({ schedules: fileScheduleStore(dir) })
+  const res = await app.request(`/v1/schedules/${MODEL}/50?budget=10`)
+  assert(res.status === 200, `status ${res.status}`)
+  const body = await res.json()
+  assert(body.plan.budget === 10 && body.plan.keySteps.length === 10, JSON.stringify(body))
+  const again = await app.request(`/v1/schedules/${MODEL}/50?budget=10`, { headers: { 'If-None-Match': res.headers.get('etag')! } })
+  assert(again.status === 304, `conditional status ${again.status}`)
+  const missing = await (await app.request('/v1/schedules/..%2F..%2Fetc/50')).json()
+  assert(missing.error.code === 'unknown_model' && missing.error.allowed[0] === MODEL, JSON.stringify(missing))
+  const gen = await app.request('/v1/generate', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' })
+  assert(gen.status === 503, `generate status ${gen.status}`)
+})
+
+Deno.test({
+  name: 'Deno host over HTTP: JSON NFE equals the budget, PNG grid for a batch',
+  // onnxruntime-web keeps its wasm instance alive for the process
+  sanitizeResources: false,
+  sanitizeOps: false,
+  async fn() {
+    const child = new Deno.Command(Deno.execPath(), {
+      args: ['run', '--no-remote', '--allow-read', '--allow-env', '--allow-net=127.0.0.1', join(import.meta.dirname!, '..', '..', 'src', 'hosts', 'deno.ts')],
+      env: { PORT: '0', SCHEDULES_DIR: dir },
+      stdout: 'piped',
+      stderr: 'inherit',
+    }).spawn()
+    try {
+      const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader()
+      let log = ''
+      let m: RegExpExecArray | null = null
+      while (!m) {
+        const { value, done } = await reader.read()
+        if (done) throw new Error(`deno host exited:\n${log}`)
+        log += value
+        m = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(log)
+      }
+      reader.releaseLock()
+      const base = m[1]
+      const post = (body: unknown) =>
+        fetch(`${base}/v1/generate`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) })
+      const out = await (await post({ model: MODEL, class: 4, seed: 1, steps: 50, budget: 10, format: 'json' })).json()
+      assert(out.nfe === 10 && out.budget === 10 && out.images.length === 1, JSON.stringify(out).slice(0, 300))
+      const png = await post({ model: MODEL, class: 4, seed: 1, steps: 50, budget: 10, batch: 4 })
+      assert(png.headers.get('content-type') === 'image/png' && png.headers.get('x-grid') === '2x2', `png ${png.status}`)
+      const bytes = new Uint8Array(await png.arrayBuffer())
+      // IHDR: width and height at bytes 16..23
+      const view = new DataView(bytes.buffer)
+      assert(view.getUint32(16) === 56 && view.getUint32(20) === 56, `size ${view.getUint32(16)}x${view.getUint32(20)}`)
+    } finally {
+      child.kill('SIGTERM')
+      await child.status
+      await child.stdout.cancel().catch(() => {})
+    }
+  },
+})
+
+globalThis.addEventListener('unload', () => Deno.removeSync(dir, { recursive: true }))
