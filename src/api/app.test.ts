@@ -47,6 +47,10 @@ describe('read routes', () => {
     expect(again.headers.get('etag')).toBe(tag)
     expect(again.headers.get('cache-control')).toContain('immutable')
     expect(await again.text()).toBe('')
+    const listed = await app.request(`/v1/schedules/${TOY}/20`, { headers: { 'If-None-Match': `"other", W/${tag}` } })
+    expect(listed.status).toBe(304)
+    const stale = await app.request(`/v1/schedules/${TOY}/20`, { headers: { 'If-None-Match': '"other"' } })
+    expect(stale.status).toBe(200)
   })
 
   it('selects one plan by budget, speedup or maxCost', async () => {

@@ -5,7 +5,6 @@
  */
 import { zValidator } from '@hono/zod-validator'
 import { Hono } from 'hono'
-import { etag } from 'hono/etag'
 import { selectPlan, type Schedule, type ScheduleStore } from '../core/schedule.ts'
 import { isModelId } from '../runtime/schedule-store.ts'
 import { ApiError, validationHook } from './errors.ts'
@@ -53,7 +52,6 @@ export function scheduleRoutes(store: ScheduleStore): Hono {
 
   return new Hono().get(
     '/v1/schedules/:model/:steps',
-    etag(),
     zValidator('query', scheduleQuerySchema, validationHook(scheduleQuerySchema)),
     async (c) => {
       const schedule = await findSchedule(store, c.req.param('model'), c.req.param('steps'))
@@ -72,13 +70,18 @@ export function scheduleRoutes(store: ScheduleStore): Hono {
         const { model, modelSha256, steps, solver, forecaster } = schedule
         entry = await cached(`${base}#${plan.budget}`, () => ({ model, modelSha256, steps, solver, forecaster, plan }))
       }
-      return c.body(entry.body, 200, {
-        'Content-Type': 'application/json',
-        ETag: entry.tag,
-        'Cache-Control': SCHEDULE_CACHE_CONTROL,
-      })
+      const headers = { ETag: entry.tag, 'Cache-Control': SCHEDULE_CACHE_CONTROL }
+      // answered here rather than by hono/etag, which builds the full response first
+      if (matches(c.req.header('if-none-match'), entry.tag)) return c.body(null, 304, headers)
+      return c.body(entry.body, 200, { ...headers, 'Content-Type': 'application/json' })
     },
   )
+}
+
+/** If-None-Match against a strong tag (weak comparison, as RFC 9110 asks for GET). */
+function matches(header: string | undefined, tag: string): boolean {
+  if (!header) return false
+  return header.trim() === '*' || header.split(',').some((t) => t.trim().replace(/^W\//, '') === tag)
 }
 
 function noPlan(s: Schedule, q: { budget?: number; speedup?: number; maxCost?: number }): ApiError {
