@@ -36,7 +36,9 @@ const BUDGET = Number(values.budget)
 const ROOT = join(import.meta.dirname, '..')
 
 /** Starts src/hosts/node.ts on a free port; resolves with its base URL and a stop function. */
-async function startHost(env: Record<string, string>): Promise<{ base: string; stop(): Promise<void> }> {
+async function startHost(
+  env: Record<string, string>,
+): Promise<{ base: string; stop(): Promise<void> }> {
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/hosts/node.ts'], {
     cwd: ROOT,
     env: { ...process.env, PORT: '0', API_TOKEN: '', ...env },
@@ -51,7 +53,10 @@ async function startHost(env: Record<string, string>): Promise<{ base: string; s
     })
     child.on('exit', (code) => reject(new Error(`host exited with ${code}`)))
   })
-  return { base, stop: () => new Promise((r) => (child.once('exit', () => r()), child.kill('SIGTERM'))) }
+  return {
+    base,
+    stop: () => new Promise((r) => (child.once('exit', () => r()), child.kill('SIGTERM'))),
+  }
 }
 
 /** Runs `total` calls of `fn` from `concurrency` sequential clients; returns each latency (ms). */
@@ -77,6 +82,7 @@ const pct = (xs: number[], p: number) => {
   return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))]
 }
 const ms = (x: number) => x.toFixed(x < 10 ? 2 : 1)
+const row = (...cells: (string | number)[]) => console.log(`| ${cells.join(' | ')} |`)
 
 // node:http with keep-alive: about twice the rate of undici's fetch on this machine, so the
 // numbers say more about the server than about the load generator
@@ -88,7 +94,9 @@ function get(url: string, status: number, headers: Record<string, string> = {}):
     http
       .get(url, { agent, headers }, (res) => {
         res.on('data', () => {})
-        res.on('end', () => (res.statusCode === status ? resolve() : reject(new Error(`${url}: ${res.statusCode}`))))
+        res.on('end', () =>
+          res.statusCode === status ? resolve() : reject(new Error(`${url}: ${res.statusCode}`)),
+        )
       })
       .on('error', reject)
   })
@@ -128,11 +136,14 @@ console.log(`bench:api on Node ${process.version}, model ${MODEL}\n`)
     ['revalidate (If-None-Match -> 304)', () => get(file, 304, { 'If-None-Match': tag })],
   ]
   await load(clients, 300, variants[0][1]) // warm-up: connections, JIT, caches
-  console.log(`Schedule fetches, ${clients} concurrent keep-alive clients, ${total} requests per row\n`)
-  console.log('| request | p50 ms | p99 ms | req/s |\n|---|---:|---:|---:|')
+  console.log(
+    `Schedule fetches, ${clients} concurrent keep-alive clients, ${total} requests per row\n`,
+  )
+  row('request', 'p50 ms', 'p99 ms', 'req/s')
+  row('---', '---:', '---:', '---:')
   for (const [name, fn] of variants) {
     const { latencies, wallMs } = await load(clients, total, fn)
-    console.log(`| ${name} | ${ms(pct(latencies, 50))} | ${ms(pct(latencies, 99))} | ${Math.round((total / wallMs) * 1000)} |`)
+    row(name, ms(pct(latencies, 50)), ms(pct(latencies, 99)), Math.round((total / wallMs) * 1000))
   }
   await host.stop()
 }
@@ -145,15 +156,26 @@ console.log(`bench:api on Node ${process.version}, model ${MODEL}\n`)
     { name: 'one at a time (MAX_BATCH=1)', env: { MAX_BATCH: '1' } },
     { name: 'micro-batching (MAX_BATCH=16)', env: { MAX_BATCH: '16' } },
   ]
-  const rows: string[] = []
+  const rows: (string | number)[][] = []
   for (let round = 0; round < Number(values.rounds); round++) {
     for (const mode of round % 2 ? [...modes].reverse() : modes) {
       const host = await startHost({ ...hostEnv, ...mode.env })
       const body = (k: number) =>
-        JSON.stringify({ model: MODEL, class: k % 10, seed: k, steps: STEPS, budget: BUDGET, format: 'png' })
+        JSON.stringify({
+          model: MODEL,
+          class: k % 10,
+          seed: k,
+          steps: STEPS,
+          budget: BUDGET,
+          format: 'png',
+        })
       const send = async (k: number) => {
         const res = await expectOk(
-          await fetch(`${host.base}/v1/generate`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: body(k) }),
+          await fetch(`${host.base}/v1/generate`, {
+            method: 'POST',
+            headers: { 'content-type': 'application/json' },
+            body: body(k),
+          }),
         )
         batchSizes.push(Number(/items=(\d+)/.exec(res.headers.get('x-batch') ?? '')?.[1] ?? 1))
         await res.arrayBuffer()
@@ -163,15 +185,17 @@ console.log(`bench:api on Node ${process.version}, model ${MODEL}\n`)
       batchSizes.length = 0
       const { latencies, wallMs } = await load(clients, total, send)
       const mean = batchSizes.reduce((a, b) => a + b, 0) / batchSizes.length
-      rows.push(
-        `| ${mode.name} | ${round + 1} | ${((total / wallMs) * 1000).toFixed(2)} | ${ms(pct(latencies, 50))} | ${ms(pct(latencies, 99))} | ${mean.toFixed(1)} |`,
-      )
+      const rate = ((total / wallMs) * 1000).toFixed(2)
+      const [p50, p99] = [ms(pct(latencies, 50)), ms(pct(latencies, 99))]
+      rows.push([mode.name, round + 1, rate, p50, p99, mean.toFixed(1)])
       await host.stop()
     }
   }
-  console.log(`\nGenerate, ${clients} concurrent clients, ${total} requests of 1 image, ${STEPS} steps, budget ${BUDGET} (wasm)\n`)
-  console.log('| mode | round | images/s | p50 ms | p99 ms | mean run batch |\n|---|---:|---:|---:|---:|---:|')
-  for (const r of rows) console.log(r)
+  console.log(`\nGenerate, ${clients} concurrent clients, ${total} requests of 1 image each,`)
+  console.log(`${STEPS} steps, budget ${BUDGET}, model default guidance, wasm, 1 thread\n`)
+  row('mode', 'round', 'images/s', 'p50 ms', 'p99 ms', 'mean items per run')
+  row('---', '---:', '---:', '---:', '---:', '---:')
+  for (const r of rows) row(...r)
 }
 
 if (scratch) await rm(scratch, { recursive: true, force: true })

@@ -9,22 +9,36 @@ const engine = await toyEngine(store)
 const app = createApp({ schedules: store, generate: localGenerate(engine, store) })
 
 const post = (body: unknown, headers: Record<string, string> = {}) =>
-  app.request('/v1/generate', { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) })
+  app.request('/v1/generate', {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...headers },
+    body: JSON.stringify(body),
+  })
 
 describe('read routes', () => {
   it('GET /healthz', async () => {
     const res = await app.request('/healthz')
     expect(res.status).toBe(200)
-    expect(await res.json()).toEqual({ ok: true, generate: 'local', queue: { queued: 0, running: 0, batches: 0 } })
+    expect(await res.json()).toEqual({
+      ok: true,
+      generate: 'local',
+      queue: { queued: 0, running: 0, batches: 0 },
+    })
   })
 
   it('GET /v1/models merges the engine and the schedule index', async () => {
-    const { models } = (await (await app.request('/v1/models')).json()) as { models: Record<string, unknown>[] }
+    const { models } = (await (await app.request('/v1/models')).json()) as {
+      models: Record<string, unknown>[]
+    }
     expect(models.map((m) => [m.id, m.generate])).toEqual([
       ['other-model', false],
       [TOY, true],
     ])
-    const toy = models[1] as { classes: number; defaultSteps: number; schedules: { steps: number; budgets: number[]; url: string }[] }
+    const toy = models[1] as {
+      classes: number
+      defaultSteps: number
+      schedules: { steps: number; budgets: number[]; url: string }[]
+    }
     expect(toy.classes).toBe(10)
     expect(toy.defaultSteps).toBe(10)
     expect(toy.schedules.map((s) => [s.steps, s.budgets[0], s.budgets.at(-1), s.url])).toEqual([
@@ -42,24 +56,36 @@ describe('read routes', () => {
     const body = (await res.json()) as { schema: string; plans: unknown[] }
     expect(body.schema).toBe('dpcache-schedule/v1')
     expect(body.plans).toHaveLength(18)
-    const again = await app.request(`/v1/schedules/${TOY}/20`, { headers: { 'If-None-Match': tag } })
+    const again = await app.request(`/v1/schedules/${TOY}/20`, {
+      headers: { 'If-None-Match': tag },
+    })
     expect(again.status).toBe(304)
     expect(again.headers.get('etag')).toBe(tag)
     expect(again.headers.get('cache-control')).toContain('immutable')
     expect(await again.text()).toBe('')
-    const listed = await app.request(`/v1/schedules/${TOY}/20`, { headers: { 'If-None-Match': `"other", W/${tag}` } })
+    const listed = await app.request(`/v1/schedules/${TOY}/20`, {
+      headers: { 'If-None-Match': `"other", W/${tag}` },
+    })
     expect(listed.status).toBe(304)
-    const stale = await app.request(`/v1/schedules/${TOY}/20`, { headers: { 'If-None-Match': '"other"' } })
+    const stale = await app.request(`/v1/schedules/${TOY}/20`, {
+      headers: { 'If-None-Match': '"other"' },
+    })
     expect(stale.status).toBe(200)
   })
 
   it('selects one plan by budget, speedup or maxCost', async () => {
-    const get = async (q: string) => (await (await app.request(`/v1/schedules/${TOY}/20?${q}`)).json()) as { steps: number; plan: { budget: number; cost: number } }
+    const get = async (q: string) =>
+      (await (await app.request(`/v1/schedules/${TOY}/20?${q}`)).json()) as {
+        steps: number
+        plan: { budget: number; cost: number }
+      }
     expect((await get('budget=5')).plan.budget).toBe(5)
     const s = await get('speedup=4')
     expect(s.steps).toBe(20)
     expect(s.plan.budget).toBe(5) // cheapest of the plans with 20 / K >= 4 (K <= 5)
-    const file = (await (await app.request(`/v1/schedules/${TOY}/20`)).json()) as { plans: { budget: number; cost: number }[] }
+    const file = (await (await app.request(`/v1/schedules/${TOY}/20`)).json()) as {
+      plans: { budget: number; cost: number }[]
+    }
     const c = file.plans.find((p) => p.budget === 8)!.cost
     expect((await get(`maxCost=${c}`)).plan.budget).toBe(8)
     const r1 = await app.request(`/v1/schedules/${TOY}/20?budget=5`)
@@ -71,10 +97,17 @@ describe('read routes', () => {
     const doc = (await (await app.request('/openapi.json')).json()) as any
     expect(doc.openapi).toBe('3.1.0')
     const body = doc.paths['/v1/generate'].post.requestBody.content['application/json'].schema
-    expect(body.properties.batch).toMatchObject({ type: 'integer', minimum: 1, maximum: 16, default: 1 })
+    expect(body.properties.batch).toMatchObject({
+      type: 'integer',
+      minimum: 1,
+      maximum: 16,
+      default: 1,
+    })
     expect(body.properties.format.enum).toEqual(['png', 'json'])
     expect(body.required).toEqual(['model', 'class'])
-    const params = doc.paths['/v1/schedules/{model}/{steps}'].get.parameters.map((p: { name: string }) => p.name)
+    const params = doc.paths['/v1/schedules/{model}/{steps}'].get.parameters.map(
+      (p: { name: string }) => p.name,
+    )
     expect(params).toEqual(['model', 'steps', 'budget', 'speedup', 'maxCost'])
   })
 })
@@ -85,7 +118,13 @@ describe('POST /v1/generate (real engine, toy model)', () => {
     expect(res.status).toBe(200)
     const out = (await res.json()) as any
     const plan = (await (await app.request(`/v1/schedules/${TOY}/10?budget=5`)).json()) as any
-    expect(out).toMatchObject({ model: TOY, steps: 10, budget: 5, nfe: 5, keySteps: plan.plan.keySteps })
+    expect(out).toMatchObject({
+      model: TOY,
+      steps: 10,
+      budget: 5,
+      nfe: 5,
+      keySteps: plan.plan.keySteps,
+    })
     expect(Object.keys(out.timing).sort()).toEqual(['headMs', 'queueMs', 'totalMs', 'trunkMs'])
     expect(out.images.map((im: any) => [im.class, im.seed])).toEqual([
       [3, 7],
@@ -102,7 +141,9 @@ describe('POST /v1/generate (real engine, toy model)', () => {
     expect(res.headers.get('x-budget')).toBe('5')
     const bytes = new Uint8Array(await res.arrayBuffer())
     expect(decode(bytes)).toMatchObject({ width: 8, height: 8 })
-    const again = new Uint8Array(await (await post({ model: TOY, class: 1, seed: 3, speedup: 2, batch: 3 })).arrayBuffer())
+    const again = new Uint8Array(
+      await (await post({ model: TOY, class: 1, seed: 3, speedup: 2, batch: 3 })).arrayBuffer(),
+    )
     expect(again).toEqual(bytes)
   })
 
@@ -113,19 +154,31 @@ describe('POST /v1/generate (real engine, toy model)', () => {
   })
 
   it('micro-batches concurrent requests that share a plan into one run', async () => {
-    const reqs = [0, 1, 2, 3].map((k) => post({ model: TOY, class: k, seed: k, steps: 20, budget: 6, format: 'json' }))
+    const reqs = [0, 1, 2, 3].map((k) =>
+      post({ model: TOY, class: k, seed: k, steps: 20, budget: 6, format: 'json' }),
+    )
     const res = await Promise.all(reqs)
     expect(res.map((r) => r.headers.get('x-batch'))).toEqual(Array(4).fill('requests=4; items=4'))
-    const single = (await (await post({ model: TOY, class: 2, seed: 2, steps: 20, budget: 6, format: 'json' })).json()) as any
+    const single = (await (
+      await post({ model: TOY, class: 2, seed: 2, steps: 20, budget: 6, format: 'json' })
+    ).json()) as any
     // batching does not change a row's result
     expect(((await res[2].json()) as any).images[0].png).toBe(single.images[0].png)
   })
 
   it('asks for a token only when one is configured', async () => {
-    const locked = createApp({ schedules: store, generate: localGenerate(engine, store), apiToken: 's3cret' })
+    const locked = createApp({
+      schedules: store,
+      generate: localGenerate(engine, store),
+      apiToken: 's3cret',
+    })
     const body = JSON.stringify({ model: TOY, class: 0, budget: 3, format: 'json' })
     const send = (auth?: string) =>
-      locked.request('/v1/generate', { method: 'POST', body, headers: { 'content-type': 'application/json', ...(auth ? { authorization: auth } : {}) } })
+      locked.request('/v1/generate', {
+        method: 'POST',
+        body,
+        headers: { 'content-type': 'application/json', ...(auth ? { authorization: auth } : {}) },
+      })
     expect((await send()).status).toBe(401)
     expect((await send()).headers.get('www-authenticate')).toContain('Bearer')
     expect((await send('Bearer nope')).status).toBe(401)
@@ -135,7 +188,11 @@ describe('POST /v1/generate (real engine, toy model)', () => {
 
   it('answers 503 with a reason when no backend is configured', async () => {
     const bare = createApp({ schedules: store })
-    const res = await bare.request('/v1/generate', { method: 'POST', body: '{}', headers: { 'content-type': 'application/json' } })
+    const res = await bare.request('/v1/generate', {
+      method: 'POST',
+      body: '{}',
+      headers: { 'content-type': 'application/json' },
+    })
     expect(res.status).toBe(503)
     expect(((await res.json()) as any).error.code).toBe('generate_unavailable')
   })

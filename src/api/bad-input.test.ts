@@ -8,5 +8,11 @@ const store = toyStore()
 const app = createApp({ schedules: store, generate: localGenerate(await toyEngine(store), store) })
 
 describe('bad input through app.request', () => {
-  runBadInputSuite(async (path, init) => app.request(path, init), { model: TOY, classes: 10, steps: 20, minBudget: 3, missingSteps: 11 })
+  runBadInputSuite(async (path, init) => app.request(path, init), {
+    model: TOY,
+    classes: 10,
+    steps: 20,
+    minBudget: 3,
+    missingSteps: 11,
+  })
 })

@@ -48,8 +48,14 @@ const HTTP_CODES: Record<number, string> = {
 const CLIENT_CLOSED = 499 as ContentfulStatusCode
 
 /** The engine's EngineError, recognised by shape so this module never loads onnxruntime. */
-function engineError(err: unknown): { code: string; message: string; field?: string; allowed?: readonly (string | number)[] } | undefined {
-  return err instanceof Error && err.name === 'EngineError' && 'code' in err ? (err as never) : undefined
+function engineError(
+  err: unknown,
+):
+  | { code: string; message: string; field?: string; allowed?: readonly (string | number)[] }
+  | undefined {
+  return err instanceof Error && err.name === 'EngineError' && 'code' in err
+    ? (err as never)
+    : undefined
 }
 
 const ENGINE_STATUS: Record<string, ContentfulStatusCode> = {
@@ -64,9 +70,14 @@ const ENGINE_STATUS: Record<string, ContentfulStatusCode> = {
 export function toApiError(err: unknown): ApiError {
   if (err instanceof ApiError) return err
   if (err instanceof QueueFullError) {
-    return new ApiError(429, { code: 'queue_full', message: err.message }, { 'Retry-After': String(err.retryAfter) })
+    return new ApiError(
+      429,
+      { code: 'queue_full', message: err.message },
+      { 'Retry-After': String(err.retryAfter) },
+    )
   }
-  if (err instanceof QueueTimeoutError) return new ApiError(504, { code: 'timeout', message: err.message })
+  if (err instanceof QueueTimeoutError)
+    return new ApiError(504, { code: 'timeout', message: err.message })
   if (err instanceof QueueAbortedError || err instanceof SampleAbortedError) {
     return new ApiError(CLIENT_CLOSED, { code: 'client_closed', message: 'the client went away' })
   }
@@ -79,8 +90,14 @@ export function toApiError(err: unknown): ApiError {
   }
   if (err instanceof HTTPException) {
     const code = HTTP_CODES[err.status] ?? 'http_error'
-    const message = err.status === 400 && /JSON/i.test(err.message) ? 'request body is not valid JSON' : err.message || code
-    return new ApiError(err.status as ContentfulStatusCode, { code: code === 'bad_request' ? 'malformed_json' : code, message })
+    const message =
+      err.status === 400 && /JSON/i.test(err.message)
+        ? 'request body is not valid JSON'
+        : err.message || code
+    return new ApiError(err.status as ContentfulStatusCode, {
+      code: code === 'bad_request' ? 'malformed_json' : code,
+      message,
+    })
   }
   console.error(err)
   return new ApiError(500, { code: 'internal', message: 'internal error' })
@@ -94,7 +111,10 @@ export function sendError(c: Context, err: ApiError): Response {
 export const onError: ErrorHandler = (err, c) => sendError(c, toApiError(err))
 
 export const notFound: NotFoundHandler = (c) =>
-  sendError(c, new ApiError(404, { code: 'not_found', message: `no route for ${c.req.method} ${c.req.path}` }))
+  sendError(
+    c,
+    new ApiError(404, { code: 'not_found', message: `no route for ${c.req.method} ${c.req.path}` }),
+  )
 
 type Issue = z.core.$ZodIssue
 
@@ -107,14 +127,20 @@ export function validationHook(schema: z.ZodType) {
     properties?: Record<string, { minimum?: number; maximum?: number; enum?: (string | number)[] }>
   }
   const props = json.properties ?? {}
-  return (result: { success: boolean; error?: { issues: Issue[] } }, c: Context): Response | undefined => {
+  return (
+    result: { success: boolean; error?: { issues: Issue[] } },
+    c: Context,
+  ): Response | undefined => {
     if (result.success) return undefined
     const issue = result.error!.issues[0]
     return sendError(c, new ApiError(400, describeIssue(issue, props)))
   }
 }
 
-function describeIssue(issue: Issue, props: Record<string, { minimum?: number; maximum?: number; enum?: (string | number)[] }>): ErrorBody {
+function describeIssue(
+  issue: Issue,
+  props: Record<string, { minimum?: number; maximum?: number; enum?: (string | number)[] }>,
+): ErrorBody {
   if (issue.code === 'unrecognized_keys') {
     return {
       code: 'unknown_field',
@@ -128,6 +154,7 @@ function describeIssue(issue: Issue, props: Record<string, { minimum?: number; m
   const body: ErrorBody = { code: 'invalid_field', message: `${field}: ${issue.message}`, field }
   const p = props[issue.path[0] as string]
   if (p?.enum) body.allowed = p.enum
-  else if (p && (p.minimum !== undefined || p.maximum !== undefined)) body.allowed = { min: p.minimum, max: p.maximum }
+  else if (p && (p.minimum !== undefined || p.maximum !== undefined))
+    body.allowed = { min: p.minimum, max: p.maximum }
   return body
 }

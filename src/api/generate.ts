@@ -19,7 +19,10 @@ export function requireToken(token: string | undefined): MiddlewareHandler {
     if (!m || !(await timingSafeEqual(m[1], token))) {
       throw new ApiError(
         401,
-        { code: 'unauthorized', message: m ? 'invalid token' : 'send Authorization: Bearer <token>' },
+        {
+          code: 'unauthorized',
+          message: m ? 'invalid token' : 'send Authorization: Bearer <token>',
+        },
         { 'WWW-Authenticate': 'Bearer realm="generate"' },
       )
     }
@@ -33,7 +36,8 @@ function requireBackend(backend: GenerateBackend | undefined): MiddlewareHandler
       throw new ApiError(503, {
         code: 'generate_unavailable',
         message:
-          'no generate backend on this host: workerd cannot compile onnxruntime wasm at run time, so bind a GPU host as the GENERATE service or set GENERATE_URL',
+          'no generate backend on this host: workerd cannot compile onnxruntime wasm at run ' +
+          'time, so bind a GPU host as the GENERATE service or set GENERATE_URL',
       })
     }
     return next()
@@ -45,7 +49,11 @@ const JSON_TYPE = /^application\/json\s*(;|$)/i
 /** 415 unless the body is declared JSON (checked before reading any of it). */
 const requireJson: MiddlewareHandler = async function requireJson(c, next) {
   if (!JSON_TYPE.test(c.req.header('content-type') ?? '')) {
-    throw new ApiError(415, { code: 'unsupported_media_type', message: 'send the request as application/json', allowed: ['application/json'] })
+    throw new ApiError(415, {
+      code: 'unsupported_media_type',
+      message: 'send the request as application/json',
+      allowed: ['application/json'],
+    })
   }
   return next()
 }
@@ -60,7 +68,11 @@ const parseJson: MiddlewareHandler = async function parseJson(c, next) {
   return next()
 }
 
-export function generateRoutes(backend: GenerateBackend | undefined, limits: Limits, token: string | undefined): Hono {
+export function generateRoutes(
+  backend: GenerateBackend | undefined,
+  limits: Limits,
+  token: string | undefined,
+): Hono {
   const schema = generateRequestSchema(limits)
   return new Hono().post(
     '/v1/generate',
@@ -70,7 +82,11 @@ export function generateRoutes(backend: GenerateBackend | undefined, limits: Lim
     bodyLimit({
       maxSize: limits.bodyBytes,
       onError: () => {
-        throw new ApiError(413, { code: 'payload_too_large', message: `request body over ${limits.bodyBytes} bytes`, allowed: { max: limits.bodyBytes } })
+        throw new ApiError(413, {
+          code: 'payload_too_large',
+          message: `request body over ${limits.bodyBytes} bytes`,
+          allowed: { max: limits.bodyBytes },
+        })
       },
     }),
     parseJson,

@@ -2,7 +2,8 @@
  * The dpcache-edge API as a Hono app factory. Hosts inject I/O: a `ScheduleStore` (files or
  * the ASSETS binding) and optionally a generate backend (in-process engine or a proxy).
  *
- *   const app = createApp({ schedules: fileScheduleStore('schedules'), generate: localGenerate(engine, store) })
+ *   const schedules = fileScheduleStore('schedules')
+ *   const app = createApp({ schedules, generate: localGenerate(engine, schedules) })
  */
 import { Hono } from 'hono'
 import type { ScheduleStore } from '../core/schedule.ts'
@@ -32,9 +33,18 @@ export function createApp(deps: AppDeps): Hono {
   app.onError(onError)
   app.notFound(notFound)
   app.get('/healthz', (c) =>
-    c.json({ ok: true, generate: deps.generate?.kind ?? 'none', queue: deps.generate?.stats?.() }, 200, { 'Cache-Control': 'no-store' }),
+    c.json(
+      { ok: true, generate: deps.generate?.kind ?? 'none', queue: deps.generate?.stats?.() },
+      200,
+      { 'Cache-Control': 'no-store' },
+    ),
   )
-  app.get('/openapi.json', (c) => c.body(openapi, 200, { 'Content-Type': 'application/json', 'Cache-Control': 'public, max-age=300' }))
+  app.get('/openapi.json', (c) =>
+    c.body(openapi, 200, {
+      'Content-Type': 'application/json',
+      'Cache-Control': 'public, max-age=300',
+    }),
+  )
   app.route('/', modelRoutes(deps.schedules, deps.generate))
   app.route('/', scheduleRoutes(deps.schedules))
   app.route('/', generateRoutes(deps.generate, limits, deps.apiToken))

@@ -5,12 +5,25 @@ import { localGenerate, type LocalOptions } from './local.ts'
 
 const store = toyStore()
 const engine = await toyEngine(store)
-const appWith = (opts: LocalOptions) => createApp({ schedules: store, generate: localGenerate(engine, store, opts) })
-const post = (app: ReturnType<typeof appWith>, body: unknown, signal?: AbortSignal) =>
-  app.request('/v1/generate', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body), signal })
+const appWith = (opts: LocalOptions) =>
+  createApp({ schedules: store, generate: localGenerate(engine, store, opts) })
+const post = async (app: ReturnType<typeof appWith>, body: unknown, signal?: AbortSignal) =>
+  app.request('/v1/generate', {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+    signal,
+  })
 
 // full 20-step runs of 16 images: slow enough (tens of ms) to keep the runner busy
-const heavy = (budget: number) => ({ model: TOY, class: 1, steps: 20, budget, batch: 16, format: 'json' })
+const heavy = (budget: number) => ({
+  model: TOY,
+  class: 1,
+  steps: 20,
+  budget,
+  batch: 16,
+  format: 'json',
+})
 
 describe('generate under load (real engine, toy model)', () => {
   it('answers 429 with Retry-After once the queue bound is reached', async () => {
@@ -43,7 +56,8 @@ describe('generate under load (real engine, toy model)', () => {
     const res = await pending.catch((e: unknown) => e)
     // app.request either surfaces the abort or the 499 envelope; either way the runner is freed
     if (res instanceof Response) expect(res.status).toBe(499)
-    for (let k = 0; k < 100 && backend.stats!().running > 0; k++) await new Promise((r) => setTimeout(r, 5))
+    for (let k = 0; k < 100 && backend.stats!().running > 0; k++)
+      await new Promise((r) => setTimeout(r, 5))
     expect(backend.stats!()).toMatchObject({ queued: 0, running: 0 })
   })
 })

@@ -28,7 +28,11 @@ export type LocalOptions = Pick<
 >
 
 /** Picks steps and budget the way the API documents; throws ApiError for what cannot run. */
-export async function resolveRun(req: GenerateRequest, info: ModelInfo, store: ScheduleStore): Promise<RunGroup> {
+export async function resolveRun(
+  req: GenerateRequest,
+  info: ModelInfo,
+  store: ScheduleStore,
+): Promise<RunGroup> {
   if (req.class >= info.classes) {
     throw new ApiError(400, {
       code: 'invalid_field',
@@ -40,15 +44,28 @@ export async function resolveRun(req: GenerateRequest, info: ModelInfo, store: S
   const steps = req.steps ?? info.defaultSteps
   const schedule = await store.get(info.id, steps)
   if (!schedule && steps !== info.defaultSteps) {
-    const listed = (await store.index()).models.find((m) => m.model === info.id)?.schedules.map((s) => s.steps) ?? []
+    const listed =
+      (await store.index()).models
+        .find((m) => m.model === info.id)
+        ?.schedules.map((s) => s.steps) ?? []
     const allowed = [...new Set([...listed, info.defaultSteps])].sort((a, b) => a - b)
-    throw new ApiError(404, { code: 'unknown_steps', message: `${info.id} has no ${steps}-step schedule`, field: 'steps', allowed })
+    throw new ApiError(404, {
+      code: 'unknown_steps',
+      message: `${info.id} has no ${steps}-step schedule`,
+      field: 'steps',
+      allowed,
+    })
   }
   const budgets = [...new Set([...(schedule?.plans.map((p) => p.budget) ?? []), steps])]
   let budget = steps // full compute unless the client asks for the cache
   if (req.budget !== undefined) {
     if (!budgets.includes(req.budget)) {
-      throw new ApiError(400, { code: 'invalid_field', message: `no ${req.budget}-key plan for ${steps} steps`, field: 'budget', allowed: budgets })
+      throw new ApiError(400, {
+        code: 'invalid_field',
+        message: `no ${req.budget}-key plan for ${steps} steps`,
+        field: 'budget',
+        allowed: budgets,
+      })
     }
     budget = req.budget
   } else if (req.speedup !== undefined) {
@@ -69,13 +86,18 @@ export async function resolveRun(req: GenerateRequest, info: ModelInfo, store: S
 
 function base64(bytes: Uint8Array): string {
   let s = ''
-  for (let k = 0; k < bytes.length; k += 0x8000) s += String.fromCharCode(...bytes.subarray(k, k + 0x8000))
+  for (let k = 0; k < bytes.length; k += 0x8000)
+    s += String.fromCharCode(...bytes.subarray(k, k + 0x8000))
   return btoa(s)
 }
 
 const round = (ms: number) => Math.round(ms * 100) / 100
 
-export function localGenerate(engine: Engine, store: ScheduleStore, opts: LocalOptions = {}): GenerateBackend {
+export function localGenerate(
+  engine: Engine,
+  store: ScheduleStore,
+  opts: LocalOptions = {},
+): GenerateBackend {
   const queue = new BatchQueue<RunGroup, Item, GenerateOutput>({
     ...opts,
     key: (g) => `${g.model}\n${g.steps}\n${g.budget}\n${g.guidance}`,
@@ -89,20 +111,38 @@ export function localGenerate(engine: Engine, store: ScheduleStore, opts: LocalO
     async handle(req: GenerateRequest, c: Context) {
       const info = models.find((m) => m.id === req.model)
       if (!info) {
-        throw new ApiError(404, { code: 'unknown_model', message: `unknown model '${req.model}'`, field: 'model', allowed: models.map((m) => m.id) })
+        throw new ApiError(404, {
+          code: 'unknown_model',
+          message: `unknown model '${req.model}'`,
+          field: 'model',
+          allowed: models.map((m) => m.id),
+        })
       }
       if (req.batch > queue.maxBatch) {
-        throw new ApiError(400, { code: 'invalid_field', message: `batch must be at most ${queue.maxBatch} here`, field: 'batch', allowed: { min: 1, max: queue.maxBatch } })
+        throw new ApiError(400, {
+          code: 'invalid_field',
+          message: `batch must be at most ${queue.maxBatch} here`,
+          field: 'batch',
+          allowed: { min: 1, max: queue.maxBatch },
+        })
       }
       const group = await resolveRun(req, info, store)
       const seed = req.seed ?? Math.floor(Math.random() * 2 ** 31)
-      const items = Array.from({ length: req.batch }, (_, k) => ({ class: req.class, seed: (seed + k) % 2 ** 32 }))
+      const items = Array.from({ length: req.batch }, (_, k) => ({
+        class: req.class,
+        seed: (seed + k) % 2 ** 32,
+      }))
       const t0 = performance.now()
       const ticket = await queue.submit(group, items, { signal: c.req.raw.signal })
       const totalMs = performance.now() - t0
       const out = ticket.output
       const images = out.images.slice(ticket.offset, ticket.offset + ticket.count)
-      const timing = { totalMs: round(totalMs), queueMs: round(ticket.queueMs), trunkMs: round(out.timing.trunkMs), headMs: round(out.timing.headMs) }
+      const timing = {
+        totalMs: round(totalMs),
+        queueMs: round(ticket.queueMs),
+        trunkMs: round(out.timing.trunkMs),
+        headMs: round(out.timing.headMs),
+      }
       const headers: Record<string, string> = {
         'Cache-Control': 'no-store',
         'X-Model': out.model,
@@ -111,7 +151,9 @@ export function localGenerate(engine: Engine, store: ScheduleStore, opts: LocalO
         'X-NFE': String(out.nfe),
         'X-Key-Steps': out.keySteps.join(','),
         'X-Batch': `requests=${ticket.batchRequests}; items=${ticket.batchItems}`,
-        'Server-Timing': Object.entries(timing).map(([k, v]) => `${k.replace(/Ms$/, '')};dur=${v}`).join(', '),
+        'Server-Timing': Object.entries(timing)
+          .map(([k, v]) => `${k.replace(/Ms$/, '')};dur=${v}`)
+          .join(', '),
       }
       if (req.format === 'json') {
         return c.json(
@@ -122,16 +164,26 @@ export function localGenerate(engine: Engine, store: ScheduleStore, opts: LocalO
             keySteps: out.keySteps,
             nfe: out.nfe,
             timing,
-            images: images.map((im) => ({ class: im.class, seed: im.seed, png: base64(encodePng([im.pixels], info.image).png) })),
+            images: images.map((im) => ({
+              class: im.class,
+              seed: im.seed,
+              png: base64(encodePng([im.pixels], info.image).png),
+            })),
           },
           200,
           headers,
         )
       }
-      const { png, columns, rows } = encodePng(images.map((im) => im.pixels), info.image)
+      const { png, columns, rows } = encodePng(
+        images.map((im) => im.pixels),
+        info.image,
+      )
       headers['X-Seeds'] = images.map((im) => im.seed).join(',')
       headers['X-Grid'] = `${columns}x${rows}`
-      return c.body(png as Uint8Array<ArrayBuffer>, 200, { ...headers, 'Content-Type': 'image/png' })
+      return c.body(png as Uint8Array<ArrayBuffer>, 200, {
+        ...headers,
+        'Content-Type': 'image/png',
+      })
     },
   }
 }

@@ -10,7 +10,9 @@ export function modelRoutes(store: ScheduleStore, backend: GenerateBackend | und
   return new Hono().get('/v1/models', async (c) => {
     const index = await store.index()
     const local = backend?.models() ?? []
-    const ids = [...new Set([...index.models.map((m) => m.model), ...local.map((m) => m.id)])].sort()
+    const ids = [
+      ...new Set([...index.models.map((m) => m.model), ...local.map((m) => m.id)]),
+    ].sort()
     const models = ids.map((id) => {
       const info = local.find((m) => m.id === id)
       const schedules = (index.models.find((m) => m.model === id)?.schedules ?? []).map((s) => ({

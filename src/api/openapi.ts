@@ -22,9 +22,15 @@ const schemaOf = (s: z.ZodType, io: 'input' | 'output' = 'output'): Json => {
   return rest
 }
 
-const json = (s: z.ZodType, description: string) => ({ description, content: { 'application/json': { schema: schemaOf(s) } } })
+const json = (s: z.ZodType, description: string) => ({
+  description,
+  content: { 'application/json': { schema: schemaOf(s) } },
+})
 const ERROR = { $ref: '#/components/schemas/Error' }
-const err = (description: string) => ({ description, content: { 'application/json': { schema: ERROR } } })
+const err = (description: string) => ({
+  description,
+  content: { 'application/json': { schema: ERROR } },
+})
 
 /** Builds the OpenAPI 3.1 document for the limits this app was created with. */
 export function openApiDocument(limits: Limits, version: string): Json {
@@ -38,23 +44,44 @@ export function openApiDocument(limits: Limits, version: string): Json {
     },
     components: {
       schemas: { Error: schemaOf(errorSchema) },
-      securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'Only when the host sets API_TOKEN' } },
+      securitySchemes: {
+        bearer: {
+          type: 'http',
+          scheme: 'bearer',
+          description: 'Only when the host sets API_TOKEN',
+        },
+      },
     },
     paths: {
       '/healthz': { get: { summary: 'Liveness', responses: { 200: json(healthSchema, 'Up') } } },
-      '/v1/models': { get: { summary: 'Models, their step counts and budgets', responses: { 200: json(modelsResponseSchema, 'Models') } } },
+      '/v1/models': {
+        get: {
+          summary: 'Models, their step counts and budgets',
+          responses: { 200: json(modelsResponseSchema, 'Models') },
+        },
+      },
       '/v1/schedules/{model}/{steps}': {
         get: {
           summary: 'A schedule file, or one plan of it',
           parameters: [
             { name: 'model', in: 'path', required: true, schema: { type: 'string' } },
             { name: 'steps', in: 'path', required: true, schema: { type: 'integer' } },
-            ...Object.entries(query.properties).map(([name, schema]) => ({ name, in: 'query', required: false, schema })),
+            ...Object.entries(query.properties).map(([name, schema]) => ({
+              name,
+              in: 'query',
+              required: false,
+              schema,
+            })),
           ],
           responses: {
             200: {
-              description: 'The schedule file (no selector) or one plan; ETag and immutable caching',
-              content: { 'application/json': { schema: { oneOf: [schemaOf(scheduleSchema), schemaOf(planResponseSchema)] } } },
+              description:
+                'The schedule file (no selector) or one plan; ETag and immutable caching',
+              content: {
+                'application/json': {
+                  schema: { oneOf: [schemaOf(scheduleSchema), schemaOf(planResponseSchema)] },
+                },
+              },
             },
             304: { description: 'Not modified (If-None-Match)' },
             400: err('Bad selector, naming the field and what it allows'),
@@ -66,11 +93,20 @@ export function openApiDocument(limits: Limits, version: string): Json {
         post: {
           summary: 'Generate images with a DPCache plan',
           security: [{}, { bearer: [] }],
-          requestBody: { required: true, content: { 'application/json': { schema: schemaOf(generateRequestSchema(limits), 'input') } } },
+          requestBody: {
+            required: true,
+            content: {
+              'application/json': { schema: schemaOf(generateRequestSchema(limits), 'input') },
+            },
+          },
           responses: {
             200: {
-              description: 'format=png: one PNG (a grid for batch > 1); format=json: base64 PNGs, key steps and timing',
-              content: { 'image/png': { schema: { type: 'string', format: 'binary' } }, 'application/json': { schema: schemaOf(generateJsonSchema) } },
+              description:
+                'png: one PNG (a grid for batch > 1); json: base64 PNGs, key steps and timing',
+              content: {
+                'image/png': { schema: { type: 'string', format: 'binary' } },
+                'application/json': { schema: schemaOf(generateJsonSchema) },
+              },
             },
             400: err('Invalid field or malformed JSON'),
             401: err('Missing or wrong bearer token'),
@@ -83,7 +119,9 @@ export function openApiDocument(limits: Limits, version: string): Json {
           },
         },
       },
-      '/openapi.json': { get: { summary: 'This document', responses: { 200: { description: 'OpenAPI 3.1' } } } },
+      '/openapi.json': {
+        get: { summary: 'This document', responses: { 200: { description: 'OpenAPI 3.1' } } },
+      },
     },
   }
 }

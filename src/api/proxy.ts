@@ -11,7 +11,10 @@ import type { GenerateBackend } from './backend.ts'
 export type Dispatch = (request: Request) => Promise<Response>
 
 /** `url` is the backend's generate endpoint, e.g. https://gpu.example.com/v1/generate. */
-export function proxyGenerate(dispatch: Dispatch, url = 'https://generate.internal/v1/generate'): GenerateBackend {
+export function proxyGenerate(
+  dispatch: Dispatch,
+  url = 'https://generate.internal/v1/generate',
+): GenerateBackend {
   return {
     kind: 'remote',
     models: () => [],
@@ -22,17 +25,28 @@ export function proxyGenerate(dispatch: Dispatch, url = 'https://generate.intern
       let res: Response
       try {
         res = await dispatch(
-          new Request(url, { method: 'POST', headers, body: JSON.stringify(req), signal: c.req.raw.signal }),
+          new Request(url, {
+            method: 'POST',
+            headers,
+            body: JSON.stringify(req),
+            signal: c.req.raw.signal,
+          }),
         )
       } catch (err) {
         if (c.req.raw.signal.aborted) throw err
-        throw new ApiError(502, { code: 'backend_unavailable', message: `generate backend unreachable: ${String(err)}` })
+        throw new ApiError(502, {
+          code: 'backend_unavailable',
+          message: `generate backend unreachable: ${String(err)}`,
+        })
       }
       // our own envelopes and images pass through; a bare proxy error page does not
       const type = res.headers.get('content-type') ?? ''
       if (res.status >= 500 && !type.startsWith('application/json')) {
         await res.body?.cancel()
-        throw new ApiError(502, { code: 'backend_error', message: `generate backend answered ${res.status}` })
+        throw new ApiError(502, {
+          code: 'backend_error',
+          message: `generate backend answered ${res.status}`,
+        })
       }
       return new Response(res.body, res)
     },

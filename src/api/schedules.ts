@@ -19,11 +19,20 @@ async function sha1(text: string): Promise<string> {
 }
 
 /** Loads a schedule or throws the 404 that lists what exists. */
-async function findSchedule(store: ScheduleStore, model: string, stepsParam: string): Promise<Schedule> {
+async function findSchedule(
+  store: ScheduleStore,
+  model: string,
+  stepsParam: string,
+): Promise<Schedule> {
   const index = await store.index()
   const entry = isModelId(model) ? index.models.find((m) => m.model === model) : undefined
   if (!entry) {
-    throw new ApiError(404, { code: 'unknown_model', message: `no schedules for model '${model}'`, field: 'model', allowed: index.models.map((m) => m.model) })
+    throw new ApiError(404, {
+      code: 'unknown_model',
+      message: `no schedules for model '${model}'`,
+      field: 'model',
+      allowed: index.models.map((m) => m.model),
+    })
   }
   const steps = /^[0-9]{1,4}$/.test(stepsParam) ? Number(stepsParam) : NaN
   const schedule = Number.isNaN(steps) ? undefined : await store.get(model, steps)
@@ -58,17 +67,30 @@ export function scheduleRoutes(store: ScheduleStore): Hono {
       const query = c.req.valid('query')
       const base = `${schedule.model}/${schedule.steps}`
       let entry: { body: string; tag: string }
-      if (query.budget === undefined && query.speedup === undefined && query.maxCost === undefined) {
+      if (
+        query.budget === undefined &&
+        query.speedup === undefined &&
+        query.maxCost === undefined
+      ) {
         entry = await cached(base, () => schedule)
       } else {
         const by =
-          query.budget !== undefined ? { budget: query.budget }
-          : query.speedup !== undefined ? { speedup: query.speedup }
-          : { maxCost: query.maxCost! }
+          query.budget !== undefined
+            ? { budget: query.budget }
+            : query.speedup !== undefined
+              ? { speedup: query.speedup }
+              : { maxCost: query.maxCost! }
         const plan = selectPlan(schedule, by)
         if (!plan) throw noPlan(schedule, query)
         const { model, modelSha256, steps, solver, forecaster } = schedule
-        entry = await cached(`${base}#${plan.budget}`, () => ({ model, modelSha256, steps, solver, forecaster, plan }))
+        entry = await cached(`${base}#${plan.budget}`, () => ({
+          model,
+          modelSha256,
+          steps,
+          solver,
+          forecaster,
+          plan,
+        }))
       }
       const headers = { ETag: entry.tag, 'Cache-Control': SCHEDULE_CACHE_CONTROL }
       // answered here rather than by hono/etag, which builds the full response first
@@ -81,17 +103,34 @@ export function scheduleRoutes(store: ScheduleStore): Hono {
 /** If-None-Match against a strong tag (weak comparison, as RFC 9110 asks for GET). */
 function matches(header: string | undefined, tag: string): boolean {
   if (!header) return false
-  return header.trim() === '*' || header.split(',').some((t) => t.trim().replace(/^W\//, '') === tag)
+  return (
+    header.trim() === '*' || header.split(',').some((t) => t.trim().replace(/^W\//, '') === tag)
+  )
 }
 
 function noPlan(s: Schedule, q: { budget?: number; speedup?: number; maxCost?: number }): ApiError {
   if (q.budget !== undefined) {
-    return new ApiError(400, { code: 'invalid_field', message: `no ${q.budget}-key plan for ${s.steps} steps`, field: 'budget', allowed: s.plans.map((p) => p.budget) })
+    return new ApiError(400, {
+      code: 'invalid_field',
+      message: `no ${q.budget}-key plan for ${s.steps} steps`,
+      field: 'budget',
+      allowed: s.plans.map((p) => p.budget),
+    })
   }
   if (q.speedup !== undefined) {
     const max = Math.max(...s.plans.map((p) => s.steps / p.budget))
-    return new ApiError(400, { code: 'invalid_field', message: `no plan reaches a ${q.speedup}x speedup`, field: 'speedup', allowed: { min: 1, max: Math.floor(max * 1000) / 1000 } })
+    return new ApiError(400, {
+      code: 'invalid_field',
+      message: `no plan reaches a ${q.speedup}x speedup`,
+      field: 'speedup',
+      allowed: { min: 1, max: Math.floor(max * 1000) / 1000 },
+    })
   }
   const min = Math.min(...s.plans.map((p) => p.cost))
-  return new ApiError(400, { code: 'invalid_field', message: `no plan costs ${q.maxCost} or less`, field: 'maxCost', allowed: { min } })
+  return new ApiError(400, {
+    code: 'invalid_field',
+    message: `no plan costs ${q.maxCost} or less`,
+    field: 'maxCost',
+    allowed: { min },
+  })
 }

@@ -25,13 +25,50 @@ export function generateRequestSchema(limits: Limits) {
     .strictObject({
       model: z.string().regex(MODEL_ID, 'not a model id').describe('Model id, see GET /v1/models'),
       class: z.number().int().min(0).max(65_535).describe('Class label; the model sets the range'),
-      seed: z.number().int().min(0).max(SEED_MAX).optional().describe('Noise seed; image k uses seed + k. Random when absent'),
-      steps: z.number().int().min(2).max(limits.maxSteps).optional().describe('Sampling steps; the model default when absent'),
-      budget: z.number().int().min(1).max(limits.maxSteps).optional().describe('Key steps (NFE); steps = full compute (the default)'),
-      speedup: z.number().min(1).max(limits.maxSteps).optional().describe('Cheapest plan with steps / budget >= speedup'),
-      guidance: z.number().min(0).max(20).optional().describe('Classifier-free guidance scale; the model default when absent'),
-      batch: z.number().int().min(1).max(limits.maxBatch).default(1).describe('Images (seeds seed..seed+batch-1)'),
-      format: z.enum(['png', 'json']).default('png').describe('png: one image or a grid; json: base64 PNGs and timing'),
+      seed: z
+        .number()
+        .int()
+        .min(0)
+        .max(SEED_MAX)
+        .optional()
+        .describe('Noise seed; image k uses seed + k. Random when absent'),
+      steps: z
+        .number()
+        .int()
+        .min(2)
+        .max(limits.maxSteps)
+        .optional()
+        .describe('Sampling steps; the model default when absent'),
+      budget: z
+        .number()
+        .int()
+        .min(1)
+        .max(limits.maxSteps)
+        .optional()
+        .describe('Key steps (NFE); steps = full compute (the default)'),
+      speedup: z
+        .number()
+        .min(1)
+        .max(limits.maxSteps)
+        .optional()
+        .describe('Cheapest plan with steps / budget >= speedup'),
+      guidance: z
+        .number()
+        .min(0)
+        .max(20)
+        .optional()
+        .describe('Classifier-free guidance scale; the model default when absent'),
+      batch: z
+        .number()
+        .int()
+        .min(1)
+        .max(limits.maxBatch)
+        .default(1)
+        .describe('Images (seeds seed..seed+batch-1)'),
+      format: z
+        .enum(['png', 'json'])
+        .default('png')
+        .describe('png: one image or a grid; json: base64 PNGs and timing'),
     })
     .refine((r) => r.budget === undefined || r.speedup === undefined, {
       path: ['speedup'],
@@ -44,9 +81,24 @@ export type GenerateRequest = z.output<ReturnType<typeof generateRequestSchema>>
 /** Query string of GET /v1/schedules/:model/:steps: at most one selector. */
 export const scheduleQuerySchema = z
   .strictObject({
-    budget: z.coerce.number().int().min(1).max(1000).optional().describe('Exactly this many key steps'),
-    speedup: z.coerce.number().min(1).max(1000).optional().describe('Lowest-cost plan with steps / budget >= speedup'),
-    maxCost: z.coerce.number().min(0).optional().describe('Smallest budget whose expected cost <= maxCost'),
+    budget: z.coerce
+      .number()
+      .int()
+      .min(1)
+      .max(1000)
+      .optional()
+      .describe('Exactly this many key steps'),
+    speedup: z.coerce
+      .number()
+      .min(1)
+      .max(1000)
+      .optional()
+      .describe('Lowest-cost plan with steps / budget >= speedup'),
+    maxCost: z.coerce
+      .number()
+      .min(0)
+      .optional()
+      .describe('Smallest budget whose expected cost <= maxCost'),
   })
   .refine((q) => Object.values(q).filter((v) => v !== undefined).length <= 1, {
     path: ['speedup'],
@@ -58,7 +110,12 @@ export const errorSchema = z.object({
     code: z.string(),
     message: z.string(),
     field: z.string().optional(),
-    allowed: z.union([z.object({ min: z.number().optional(), max: z.number().optional() }), z.array(z.union([z.string(), z.number()]))]).optional(),
+    allowed: z
+      .union([
+        z.object({ min: z.number().optional(), max: z.number().optional() }),
+        z.array(z.union([z.string(), z.number()])),
+      ])
+      .optional(),
   }),
 })
 
@@ -80,8 +137,12 @@ export const modelsResponseSchema = z.object({
       classes: z.number().int().optional(),
       defaultSteps: z.number().int().optional(),
       defaultGuidance: z.number().optional(),
-      image: z.object({ channels: z.number().int(), height: z.number().int(), width: z.number().int() }).optional(),
-      schedules: z.array(z.object({ steps: z.number().int(), budgets: z.array(z.number().int()), url: z.string() })),
+      image: z
+        .object({ channels: z.number().int(), height: z.number().int(), width: z.number().int() })
+        .optional(),
+      schedules: z.array(
+        z.object({ steps: z.number().int(), budgets: z.array(z.number().int()), url: z.string() }),
+      ),
     }),
   ),
 })
@@ -98,7 +159,13 @@ export const generateJsonSchema = z.object({
     trunkMs: z.number().describe('Of the whole micro-batch this request ran in'),
     headMs: z.number(),
   }),
-  images: z.array(z.object({ class: z.number().int(), seed: z.number().int(), png: z.string().describe('base64 PNG') })),
+  images: z.array(
+    z.object({
+      class: z.number().int(),
+      seed: z.number().int(),
+      png: z.string().describe('base64 PNG'),
+    }),
+  ),
 })
 
 export const healthSchema = z.object({

@@ -5,4 +5,11 @@
 import { localApp, port } from './local.ts'
 
 const app = await localApp()
-Deno.serve({ hostname: '127.0.0.1', port: port(), onListen: ({ port }) => console.log(`dpcache-edge listening on http://127.0.0.1:${port}`) }, app.fetch)
+Deno.serve(
+  {
+    hostname: '127.0.0.1',
+    port: port(),
+    onListen: ({ port }) => console.log(`dpcache-edge listening on http://127.0.0.1:${port}`),
+  },
+  app.fetch,
+)

@@ -36,7 +36,8 @@ export function encodePng(
   if (images.length < 1) throw new RangeError('nothing to encode')
   const plane = h * w
   for (const img of images) {
-    if (img.length !== c * plane) throw new RangeError(`expected ${c}x${h}x${w} pixels, got ${img.length}`)
+    if (img.length !== c * plane)
+      throw new RangeError(`expected ${c}x${h}x${w} pixels, got ${img.length}`)
   }
   const { columns, rows } = gridShape(images.length)
   const width = columns * w

@@ -7,14 +7,28 @@ interface Group {
 }
 
 /** A runner whose runs finish when the test says so, recording what each run received. */
-function harness(opts: { maxBatch?: number; maxQueued?: number; windowMs?: number; timeoutMs?: number } = {}) {
-  const runs: { group: Group; items: number[]; signal: AbortSignal; finish(): void; fail(e: Error): void }[] = []
+function harness(
+  opts: { maxBatch?: number; maxQueued?: number; windowMs?: number; timeoutMs?: number } = {},
+) {
+  const runs: {
+    group: Group
+    items: number[]
+    signal: AbortSignal
+    finish(): void
+    fail(e: Error): void
+  }[] = []
   const queue = new BatchQueue<Group, number, number[]>({
     key: (g) => `${g.model}/${g.budget}`,
     run: (group, items, signal) =>
       new Promise((resolve, reject) => {
         signal.addEventListener('abort', () => reject(signal.reason))
-        runs.push({ group, items, signal, finish: () => resolve(items.map((x) => x * 10)), fail: reject })
+        runs.push({
+          group,
+          items,
+          signal,
+          finish: () => resolve(items.map((x) => x * 10)),
+          fail: reject,
+        })
       }),
     windowMs: 0,
     ...opts,
@@ -75,7 +89,10 @@ describe('BatchQueue', () => {
       runs[k]?.finish()
     }
     await Promise.all(ps)
-    expect(runs.slice(1).map((r) => r.items)).toEqual([[1, 2, 3, 8], [4, 5, 6, 7]])
+    expect(runs.slice(1).map((r) => r.items)).toEqual([
+      [1, 2, 3, 8],
+      [4, 5, 6, 7],
+    ])
     expect(() => queue.submit(g(8), [1, 2, 3, 4, 5])).toThrow(RangeError)
   })
 
@@ -173,7 +190,9 @@ describe('BatchQueue', () => {
 
   it('answers an already aborted signal without queueing', async () => {
     const { queue } = harness()
-    await expect(queue.submit(g(8), [1], { signal: AbortSignal.abort() })).rejects.toBeInstanceOf(QueueAbortedError)
+    await expect(queue.submit(g(8), [1], { signal: AbortSignal.abort() })).rejects.toBeInstanceOf(
+      QueueAbortedError,
+    )
     expect(queue.stats.queued).toBe(0)
   })
 })

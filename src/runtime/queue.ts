@@ -116,11 +116,16 @@ export class BatchQueue<G, I, O> {
   }
 
   /** Queues `items` (at most `maxBatch`) under `group`. Throws `QueueFullError` synchronously. */
-  submit(group: G, items: I[], opts: { signal?: AbortSignal; timeoutMs?: number } = {}): Promise<BatchTicket<O>> {
+  submit(
+    group: G,
+    items: I[],
+    opts: { signal?: AbortSignal; timeoutMs?: number } = {},
+  ): Promise<BatchTicket<O>> {
     if (items.length < 1 || items.length > this.maxBatch) {
       throw new RangeError(`a request needs 1..${this.maxBatch} items, got ${items.length}`)
     }
-    if (opts.signal?.aborted) return Promise.reject(new QueueAbortedError('request aborted before queueing'))
+    if (opts.signal?.aborted)
+      return Promise.reject(new QueueAbortedError('request aborted before queueing'))
     if (this.#queued >= this.maxQueued) {
       const ahead = this.#waiting.length / this.concurrency + 1
       throw new QueueFullError(Math.max(1, Math.ceil((ahead * this.#runMs) / 1000)), this.#queued)

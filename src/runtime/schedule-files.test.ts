@@ -9,7 +9,10 @@ import { memoryScheduleStore, readerScheduleStore } from './schedule-store.ts'
 let dir: string
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'dpcache-sched-'))
-  await writeScheduleDir(join(dir, 'schedules'), [fixtureSchedule('toy', 8), fixtureSchedule('toy', 12)])
+  await writeScheduleDir(join(dir, 'schedules'), [
+    fixtureSchedule('toy', 8),
+    fixtureSchedule('toy', 12),
+  ])
   // a file a traversal would hit, next to the schedule root
   await writeFile(join(dir, 'secret.json'), '{"schema":"dpcache-schedule-index/v1","models":[]}')
 })
@@ -19,24 +22,37 @@ describe('fileScheduleStore', () => {
   it('reads the index and validated schedules', async () => {
     const store = fileScheduleStore(join(dir, 'schedules'))
     const index = await store.index()
-    expect(index.models.map((m) => [m.model, m.schedules.map((s) => s.steps)])).toEqual([['toy', [8, 12]]])
+    expect(index.models.map((m) => [m.model, m.schedules.map((s) => s.steps)])).toEqual([
+      ['toy', [8, 12]],
+    ])
     const s = await store.get('toy', 12)
     expect(s?.steps).toBe(12)
     expect(s?.plans.at(-1)?.budget).toBe(12)
     expect(await store.get('toy', 12)).toBe(s) // cached
   })
 
-  it('answers undefined for what does not exist, without touching paths it should not', async () => {
+  it('answers undefined for what does not exist, touching no other path', async () => {
     const seen: string[] = []
     const inner = fileScheduleStore(join(dir, 'schedules'))
     const store = readerScheduleStore(async (p) => {
       seen.push(p)
       return p === 'index.json' ? JSON.stringify(await inner.index()) : undefined
     })
-    for (const model of ['..', '../secret', '.', 'a/b', 'TOY', '%2e%2e', '', 'x'.repeat(80), 'toy\0']) {
+    for (const model of [
+      '..',
+      '../secret',
+      '.',
+      'a/b',
+      'TOY',
+      '%2e%2e',
+      '',
+      'x'.repeat(80),
+      'toy\0',
+    ]) {
       expect(await store.get(model, 8)).toBeUndefined()
     }
-    for (const steps of [8.5, -8, 0, NaN, Infinity, 1e6]) expect(await store.get('toy', steps)).toBeUndefined()
+    for (const steps of [8.5, -8, 0, NaN, Infinity, 1e6])
+      expect(await store.get('toy', steps)).toBeUndefined()
     expect(await store.get('toy', 9)).toBeUndefined()
     expect(await store.get('other', 8)).toBeUndefined()
     expect(seen).toEqual(['index.json'])
@@ -54,7 +70,12 @@ describe('fileScheduleStore', () => {
       p === 'index.json'
         ? JSON.stringify({
             schema: 'dpcache-schedule-index/v1',
-            models: [{ model: 'toy', schedules: [{ steps: 9, file: 'toy/9.json', sha256: '0'.repeat(64), budgets: [3] }] }],
+            models: [
+              {
+                model: 'toy',
+                schedules: [{ steps: 9, file: 'toy/9.json', sha256: '0'.repeat(64), budgets: [3] }],
+              },
+            ],
           })
         : JSON.stringify(sched),
     )

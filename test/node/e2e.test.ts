@@ -19,9 +19,14 @@ const ROOT = join(import.meta.dirname, '..', '..')
 const MODEL = 'tiny-dit-mnist'
 const realIndex = join(ROOT, 'schedules', 'index.json')
 const real = existsSync(realIndex)
-  ? (JSON.parse(readFileSync(realIndex, 'utf8')) as ScheduleIndex).models.find((m) => m.model === MODEL)
+  ? (JSON.parse(readFileSync(realIndex, 'utf8')) as ScheduleIndex).models.find(
+      (m) => m.model === MODEL,
+    )
   : undefined
-const schedule = real?.schedules[0] ?? { steps: 50, budgets: fixtureSchedule(MODEL, 50).plans.map((p) => p.budget) }
+const schedule = real?.schedules[0] ?? {
+  steps: 50,
+  budgets: fixtureSchedule(MODEL, 50).plans.map((p) => p.budget),
+}
 const STEPS = schedule.steps
 const BUDGET = schedule.budgets.find((b) => b >= 8 && b < STEPS) ?? schedule.budgets[0]
 
@@ -36,7 +41,11 @@ beforeAll(async () => {
     await writeScheduleDir(scratch, [fixtureSchedule(MODEL, 50)])
     env.SCHEDULES_DIR = scratch
   }
-  server = spawn(process.execPath, ['--import', 'tsx', 'src/hosts/node.ts'], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] })
+  server = spawn(process.execPath, ['--import', 'tsx', 'src/hosts/node.ts'], {
+    cwd: ROOT,
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
   let log = ''
   base = await new Promise<string>((resolve, reject) => {
     const onData = (chunk: Buffer) => {
@@ -56,23 +65,37 @@ afterAll(async () => {
 })
 
 const generate = (body: Record<string, unknown>, init: RequestInit = {}) =>
-  fetch(`${base}/v1/generate`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ model: MODEL, ...body }), ...init })
+  fetch(`${base}/v1/generate`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ model: MODEL, ...body }),
+    ...init,
+  })
 
 /** Splits a decoded grid into its 28x28 tiles. */
 function tiles(png: { width: number; data: ArrayLike<number> }, count: number): number[][] {
   const columns = png.width / 28
   return Array.from({ length: count }, (_, k) => {
     const out: number[] = []
-    for (let y = 0; y < 28; y++) for (let x = 0; x < 28; x++) out.push(png.data[(Math.floor(k / columns) * 28 + y) * png.width + (k % columns) * 28 + x])
+    for (let y = 0; y < 28; y++)
+      for (let x = 0; x < 28; x++)
+        out.push(png.data[(Math.floor(k / columns) * 28 + y) * png.width + (k % columns) * 28 + x])
     return out
   })
 }
 
 describe('Node host over HTTP (real model)', () => {
   it('is healthy and lists the demo model', async () => {
-    expect(await (await fetch(`${base}/healthz`)).json()).toMatchObject({ ok: true, generate: 'local' })
+    expect(await (await fetch(`${base}/healthz`)).json()).toMatchObject({
+      ok: true,
+      generate: 'local',
+    })
     const { models } = (await (await fetch(`${base}/v1/models`)).json()) as { models: any[] }
-    expect(models.find((m) => m.id === MODEL)).toMatchObject({ generate: true, classes: 10, image: { channels: 1, height: 28, width: 28 } })
+    expect(models.find((m) => m.id === MODEL)).toMatchObject({
+      generate: true,
+      classes: 10,
+      image: { channels: 1, height: 28, width: 28 },
+    })
   })
 
   for (const batch of [1, 3, 5]) {
@@ -82,21 +105,44 @@ describe('Node host over HTTP (real model)', () => {
       expect(res.headers.get('content-type')).toBe('image/png')
       const png = decode(new Uint8Array(await res.arrayBuffer()))
       const { columns, rows } = gridShape(batch)
-      expect([png.width, png.height, png.channels, png.depth]).toEqual([columns * 28, rows * 28, 1, 8])
+      expect([png.width, png.height, png.channels, png.depth]).toEqual([
+        columns * 28,
+        rows * 28,
+        1,
+        8,
+      ])
       expect(res.headers.get('x-grid')).toBe(`${columns}x${rows}`)
       const all = tiles(png, columns * rows)
-      for (const t of all.slice(0, batch)) expect(Math.max(...t) - Math.min(...t)).toBeGreaterThan(0) // an image, not a blank
-      for (const t of all.slice(batch)) expect(Math.max(...t)).toBe(0) // unused grid cells stay black
+      for (const t of all.slice(0, batch))
+        expect(Math.max(...t) - Math.min(...t)).toBeGreaterThan(0) // an image, not a blank
+      // unused grid cells stay black
+      for (const t of all.slice(batch)) expect(Math.max(...t)).toBe(0)
     })
   }
 
   it('returns JSON whose NFE equals the budget, with the plan key steps and timing', async () => {
-    const res = await generate({ class: 2, seed: 5, steps: STEPS, budget: BUDGET, batch: 2, format: 'json' })
+    const res = await generate({
+      class: 2,
+      seed: 5,
+      steps: STEPS,
+      budget: BUDGET,
+      batch: 2,
+      format: 'json',
+    })
     expect(res.status).toBe(200)
     const out = (await res.json()) as any
-    const plan = (await (await fetch(`${base}/v1/schedules/${MODEL}/${STEPS}?budget=${BUDGET}`)).json()) as any
-    expect(out).toMatchObject({ model: MODEL, steps: STEPS, budget: BUDGET, nfe: BUDGET, keySteps: plan.plan.keySteps })
-    for (const k of ['totalMs', 'queueMs', 'trunkMs', 'headMs']) expect(out.timing[k]).toBeGreaterThanOrEqual(0)
+    const plan = (await (
+      await fetch(`${base}/v1/schedules/${MODEL}/${STEPS}?budget=${BUDGET}`)
+    ).json()) as any
+    expect(out).toMatchObject({
+      model: MODEL,
+      steps: STEPS,
+      budget: BUDGET,
+      nfe: BUDGET,
+      keySteps: plan.plan.keySteps,
+    })
+    for (const k of ['totalMs', 'queueMs', 'trunkMs', 'headMs'])
+      expect(out.timing[k]).toBeGreaterThanOrEqual(0)
     expect(out.timing.totalMs).toBeGreaterThanOrEqual(out.timing.trunkMs)
     expect(out.images.map((im: any) => im.seed)).toEqual([5, 6])
     for (const im of out.images) {
@@ -109,7 +155,11 @@ describe('Node host over HTTP (real model)', () => {
     // occupy the runner, then send four compatible requests: they wait together and run as one
     const busy = generate({ class: 0, steps: STEPS, budget: STEPS, batch: 4 })
     await new Promise((r) => setTimeout(r, 100))
-    const res = await Promise.all([0, 1, 2, 3].map((k) => generate({ class: k, seed: k, steps: STEPS, budget: BUDGET, format: 'json' })))
+    const res = await Promise.all(
+      [0, 1, 2, 3].map((k) =>
+        generate({ class: k, seed: k, steps: STEPS, budget: BUDGET, format: 'json' }),
+      ),
+    )
     await busy
     expect(res.map((r) => r.status)).toEqual([200, 200, 200, 200])
     expect(res.map((r) => r.headers.get('x-batch'))).toEqual(Array(4).fill('requests=4; items=4'))
@@ -118,7 +168,10 @@ describe('Node host over HTTP (real model)', () => {
   it('stops the work of a client that disconnects', async () => {
     const ac = new AbortController()
     const started = performance.now()
-    const pending = generate({ class: 1, steps: STEPS, budget: STEPS, batch: 16 }, { signal: ac.signal }).catch((e: Error) => e)
+    const pending = generate(
+      { class: 1, steps: STEPS, budget: STEPS, batch: 16 },
+      { signal: ac.signal },
+    ).catch((e: Error) => e)
     await new Promise((r) => setTimeout(r, 300))
     ac.abort()
     expect(await pending).toBeInstanceOf(Error)

@@ -14,7 +14,10 @@ const root = join(import.meta.dirname, '..', '..')
 let assets: { directory: string; binding: string } | undefined
 if (!existsSync(join(root, 'schedules', 'index.json'))) {
   const directory = join(root, '.tmp', 'worker-schedules')
-  await writeScheduleDir(directory, [fixtureSchedule('toy-dit', 10), fixtureSchedule('toy-dit', 20)])
+  await writeScheduleDir(directory, [
+    fixtureSchedule('toy-dit', 10),
+    fixtureSchedule('toy-dit', 20),
+  ])
   assets = { directory, binding: 'ASSETS' }
 }
 
@@ -28,7 +31,12 @@ export default defineConfig({
         serviceBindings: {
           async GENERATE(request: Request) {
             return Response.json(
-              { dispatched: true, url: request.url, auth: request.headers.get('authorization'), body: await request.json() },
+              {
+                dispatched: true,
+                url: request.url,
+                auth: request.headers.get('authorization'),
+                body: await request.json(),
+              },
               { headers: { 'x-backend': 'fake' } },
             )
           },

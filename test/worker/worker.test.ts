@@ -4,7 +4,8 @@ import worker from '../../src/hosts/worker.ts'
 import { incoming } from './env.ts'
 
 const BASE = 'https://edge.test'
-const get = (path: string, init?: RequestInit) => exports.default.fetch(new Request(BASE + path, init))
+const get = (path: string, init?: RequestInit) =>
+  exports.default.fetch(new Request(BASE + path, init))
 
 /** The first model and step count the served index lists (fixture or real schedules). */
 async function firstSchedule(): Promise<{ model: string; steps: number; budgets: number[] }> {
@@ -20,7 +21,9 @@ describe('Worker: schedules from the ASSETS binding', () => {
     const { model, steps, budgets } = await firstSchedule()
     const res = await get('/v1/models')
     expect(res.status).toBe(200)
-    const body = (await res.json()) as { models: { id: string; generate: boolean; schedules: { steps: number; budgets: number[] }[] }[] }
+    const body = (await res.json()) as {
+      models: { id: string; generate: boolean; schedules: { steps: number; budgets: number[] }[] }[]
+    }
     const m = body.models.find((x) => x.id === model)!
     expect(m.generate).toBe(false)
     expect(m.schedules.find((s) => s.steps === steps)?.budgets).toEqual(budgets)
@@ -37,19 +40,29 @@ describe('Worker: schedules from the ASSETS binding', () => {
     const raw = await (await env.ASSETS.fetch(`https://assets.local/${model}/${steps}.json`)).json()
     expect(file).toEqual(raw)
     const tag = res.headers.get('etag')!
-    const again = await get(`/v1/schedules/${model}/${steps}`, { headers: { 'If-None-Match': tag } })
+    const again = await get(`/v1/schedules/${model}/${steps}`, {
+      headers: { 'If-None-Match': tag },
+    })
     expect(again.status).toBe(304)
   })
 
   it('selects a plan and reports unknown models and steps as 404 with what exists', async () => {
     const { model, steps, budgets } = await firstSchedule()
-    const plan = (await (await get(`/v1/schedules/${model}/${steps}?budget=${budgets[0]}`)).json()) as { plan: { budget: number } }
+    const plan = (await (
+      await get(`/v1/schedules/${model}/${steps}?budget=${budgets[0]}`)
+    ).json()) as { plan: { budget: number } }
     expect(plan.plan.budget).toBe(budgets[0])
     const unknown = await get(`/v1/schedules/nope/${steps}`)
     expect(unknown.status).toBe(404)
-    expect(((await unknown.json()) as any).error).toMatchObject({ code: 'unknown_model', field: 'model' })
+    expect(((await unknown.json()) as any).error).toMatchObject({
+      code: 'unknown_model',
+      field: 'model',
+    })
     const noSteps = await get(`/v1/schedules/${model}/999`)
-    expect(((await noSteps.json()) as any).error).toMatchObject({ code: 'unknown_steps', allowed: expect.arrayContaining([steps]) })
+    expect(((await noSteps.json()) as any).error).toMatchObject({
+      code: 'unknown_steps',
+      allowed: expect.arrayContaining([steps]),
+    })
   })
 
   it('does not expose asset files at their own paths or outside the API', async () => {
@@ -69,10 +82,17 @@ describe('Worker: generate', () => {
   const init = { method: 'POST', body, headers: { 'content-type': 'application/json' } }
 
   it('dispatches a valid request to the GENERATE service binding', async () => {
-    const res = await get('/v1/generate', { ...init, headers: { ...init.headers, authorization: 'Bearer t' } })
+    const res = await get('/v1/generate', {
+      ...init,
+      headers: { ...init.headers, authorization: 'Bearer t' },
+    })
     expect(res.status).toBe(200)
     expect(res.headers.get('x-backend')).toBe('fake')
-    const echo = (await res.json()) as { dispatched: boolean; auth: string; body: Record<string, unknown> }
+    const echo = (await res.json()) as {
+      dispatched: boolean
+      auth: string
+      body: Record<string, unknown>
+    }
     expect(echo.dispatched).toBe(true)
     expect(echo.auth).toBe('Bearer t')
     // validated and defaulted before it left the edge
@@ -80,21 +100,35 @@ describe('Worker: generate', () => {
   })
 
   it('validates at the edge: bad input never reaches the backend', async () => {
-    const res = await get('/v1/generate', { ...init, body: JSON.stringify({ model: 'toy-dit', class: 1, batch: 99 }) })
+    const res = await get('/v1/generate', {
+      ...init,
+      body: JSON.stringify({ model: 'toy-dit', class: 1, batch: 99 }),
+    })
     expect(res.status).toBe(400)
-    expect(((await res.json()) as any).error).toMatchObject({ field: 'batch', allowed: { min: 1, max: 16 } })
+    expect(((await res.json()) as any).error).toMatchObject({
+      field: 'batch',
+      allowed: { min: 1, max: 16 },
+    })
   })
 
   it('answers 503 with a JSON reason when no backend is configured', async () => {
     const bare = { ...env, GENERATE: undefined, GENERATE_URL: undefined }
-    const res = await worker.fetch(incoming(`${BASE}/v1/generate`, init), bare, {} as ExecutionContext)
+    const res = await worker.fetch(
+      incoming(`${BASE}/v1/generate`, init),
+      bare,
+      {} as ExecutionContext,
+    )
     expect(res.status).toBe(503)
     const { error } = (await res.json()) as { error: { code: string; message: string } }
     expect(error.code).toBe('generate_unavailable')
     expect(error.message).toMatch(/GENERATE_URL/)
     // schedules still work on that host
     const { model, steps } = await firstSchedule()
-    const sched = await worker.fetch(incoming(`${BASE}/v1/schedules/${model}/${steps}`), bare, {} as ExecutionContext)
+    const sched = await worker.fetch(
+      incoming(`${BASE}/v1/schedules/${model}/${steps}`),
+      bare,
+      {} as ExecutionContext,
+    )
     expect(sched.status).toBe(200)
   })
 
@@ -104,7 +138,10 @@ describe('Worker: generate', () => {
     const no = await worker.fetch(incoming(`${BASE}/v1/generate`, init), locked, ctx)
     expect(no.status).toBe(401)
     const yes = await worker.fetch(
-      incoming(`${BASE}/v1/generate`, { ...init, headers: { ...init.headers, authorization: 'Bearer edge-secret' } }),
+      incoming(`${BASE}/v1/generate`, {
+        ...init,
+        headers: { ...init.headers, authorization: 'Bearer edge-secret' },
+      }),
       locked,
       ctx,
     )

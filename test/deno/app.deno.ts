@@ -22,11 +22,20 @@ Deno.test('app.request: schedules, 304, error envelope, 503 without a backend', 
   assert(res.status === 200, `status ${res.status}`)
   const body = await res.json()
   assert(body.plan.budget === 10 && body.plan.keySteps.length === 10, JSON.stringify(body))
-  const again = await app.request(`/v1/schedules/${MODEL}/50?budget=10`, { headers: { 'If-None-Match': res.headers.get('etag')! } })
+  const again = await app.request(`/v1/schedules/${MODEL}/50?budget=10`, {
+    headers: { 'If-None-Match': res.headers.get('etag')! },
+  })
   assert(again.status === 304, `conditional status ${again.status}`)
   const missing = await (await app.request('/v1/schedules/..%2F..%2Fetc/50')).json()
-  assert(missing.error.code === 'unknown_model' && missing.error.allowed[0] === MODEL, JSON.stringify(missing))
-  const gen = await app.request('/v1/generate', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' })
+  assert(
+    missing.error.code === 'unknown_model' && missing.error.allowed[0] === MODEL,
+    JSON.stringify(missing),
+  )
+  const gen = await app.request('/v1/generate', {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: '{}',
+  })
   assert(gen.status === 503, `generate status ${gen.status}`)
 })
 
@@ -37,7 +46,14 @@ Deno.test({
   sanitizeOps: false,
   async fn() {
     const child = new Deno.Command(Deno.execPath(), {
-      args: ['run', '--no-remote', '--allow-read', '--allow-env', '--allow-net=127.0.0.1', join(import.meta.dirname!, '..', '..', 'src', 'hosts', 'deno.ts')],
+      args: [
+        'run',
+        '--no-remote',
+        '--allow-read',
+        '--allow-env',
+        '--allow-net=127.0.0.1',
+        join(import.meta.dirname!, '..', '..', 'src', 'hosts', 'deno.ts'),
+      ],
       env: { PORT: '0', SCHEDULES_DIR: dir },
       stdout: 'piped',
       stderr: 'inherit',
@@ -55,15 +71,30 @@ Deno.test({
       reader.releaseLock()
       const base = m[1]
       const post = (body: unknown) =>
-        fetch(`${base}/v1/generate`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) })
-      const out = await (await post({ model: MODEL, class: 4, seed: 1, steps: 50, budget: 10, format: 'json' })).json()
-      assert(out.nfe === 10 && out.budget === 10 && out.images.length === 1, JSON.stringify(out).slice(0, 300))
+        fetch(`${base}/v1/generate`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify(body),
+        })
+      const out = await (
+        await post({ model: MODEL, class: 4, seed: 1, steps: 50, budget: 10, format: 'json' })
+      ).json()
+      assert(
+        out.nfe === 10 && out.budget === 10 && out.images.length === 1,
+        JSON.stringify(out).slice(0, 300),
+      )
       const png = await post({ model: MODEL, class: 4, seed: 1, steps: 50, budget: 10, batch: 4 })
-      assert(png.headers.get('content-type') === 'image/png' && png.headers.get('x-grid') === '2x2', `png ${png.status}`)
+      assert(
+        png.headers.get('content-type') === 'image/png' && png.headers.get('x-grid') === '2x2',
+        `png ${png.status}`,
+      )
       const bytes = new Uint8Array(await png.arrayBuffer())
       // IHDR: width and height at bytes 16..23
       const view = new DataView(bytes.buffer)
-      assert(view.getUint32(16) === 56 && view.getUint32(20) === 56, `size ${view.getUint32(16)}x${view.getUint32(20)}`)
+      assert(
+        view.getUint32(16) === 56 && view.getUint32(20) === 56,
+        `size ${view.getUint32(16)}x${view.getUint32(20)}`,
+      )
     } finally {
       child.kill('SIGTERM')
       await child.status
