@@ -171,5 +171,7 @@ export const generateJsonSchema = z.object({
 export const healthSchema = z.object({
   ok: z.boolean(),
   generate: z.enum(['local', 'remote', 'none']),
-  queue: z.object({ queued: z.number().int(), running: z.number().int() }).optional(),
+  queue: z
+    .object({ queued: z.number().int(), running: z.number().int(), batches: z.number().int() })
+    .optional(),
 })
