@@ -109,6 +109,21 @@ describe('BatchQueue', () => {
     await Promise.all([a, b])
   })
 
+  it('after a run, waits windowMs for the clients it just answered', async () => {
+    const { queue, runs } = harness({ windowMs: 30 })
+    const first = queue.submit(g(8), [1])
+    await tick(40)
+    const waiting = queue.submit(g(8), [2]) // arrives during the run: waits for the runner
+    await tick(40) // its own window has passed by now
+    runs[0].finish()
+    await first
+    const again = queue.submit(g(8), [3]) // the answered client comes straight back
+    await tick(50)
+    expect(runs.map((r) => r.items)).toEqual([[1], [2, 3]])
+    runs[1].finish()
+    await Promise.all([waiting, again])
+  })
+
   it('rejects with QueueFullError and a Retry-After when maxQueued requests wait', async () => {
     const { queue, runs } = harness({ maxQueued: 2 })
     const busy = queue.submit(g(8), [0])

@@ -6,7 +6,8 @@
  *
  * Life of a request:
  *   submit -> joins the oldest open batch with its key and room, or opens one
- *          -> the batch becomes eligible after `windowMs` or as soon as it is full
+ *          -> the batch becomes eligible `windowMs` after it opened and after the last run
+ *             ended, or as soon as it is full
  *          -> while every runner is busy, eligible batches keep accepting joiners
  *          -> a free runner starts the oldest eligible batch; its requests leave the queue
  *          -> one `run(group, items)`; each request gets the output and its item offset
@@ -99,6 +100,7 @@ export class BatchQueue<G, I, O> {
   #running = 0
   #timer: ReturnType<typeof setTimeout> | undefined
   #runMs = 250 // running estimate of one batch's duration, for Retry-After
+  #freedAt = -Infinity // when a runner last finished
   readonly #opts: BatchQueueOptions<G, I, O>
 
   constructor(opts: BatchQueueOptions<G, I, O>) {
@@ -192,9 +194,13 @@ export class BatchQueue<G, I, O> {
     this.#timer = undefined
     while (this.#running < this.concurrency && this.#waiting.length > 0) {
       const now = performance.now()
-      const next = this.#waiting.findIndex((b) => b.items >= this.maxBatch || b.eligibleAt <= now)
+      // A window also opens when a runner frees up: the clients it just answered tend to send
+      // their next request within a millisecond or two, and without this pause a waiting
+      // lone request would run alone while they queue behind it (runs of 1, 7, 1, 7...).
+      const opensAt = (b: Batch<G, I, O>) => Math.max(b.eligibleAt, this.#freedAt + this.windowMs)
+      const next = this.#waiting.findIndex((b) => b.items >= this.maxBatch || opensAt(b) <= now)
       if (next < 0) {
-        const wait = Math.min(...this.#waiting.map((b) => b.eligibleAt)) - now
+        const wait = Math.min(...this.#waiting.map(opensAt)) - now
         this.#timer = setTimeout(() => this.#pump(), Math.max(0, wait))
         return
       }
@@ -238,7 +244,8 @@ export class BatchQueue<G, I, O> {
         job.reject(err)
       }
     } finally {
-      this.#runMs = 0.8 * this.#runMs + 0.2 * (performance.now() - startedAt)
+      this.#freedAt = performance.now()
+      this.#runMs = 0.8 * this.#runMs + 0.2 * (this.#freedAt - startedAt)
       this.#running--
       this.#pump()
     }
