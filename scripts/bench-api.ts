@@ -188,7 +188,6 @@ console.log(`bench:api on Node ${process.version}, model ${MODEL}\n`)
       const mean = batchSizes.length / batchSizes.reduce((a, b) => a + 1 / b, 0)
       const rate = ((total / wallMs) * 1000).toFixed(2)
       const [p50, p99] = [ms(pct(latencies, 50)), ms(pct(latencies, 99))]
-      if (process.env.BENCH_DEBUG) console.log(mode.name, batchSizes.join(' '))
       rows.push([mode.name, round + 1, rate, p50, p99, mean.toFixed(1)])
       await host.stop()
     }
