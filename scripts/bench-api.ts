@@ -10,10 +10,7 @@
  *                         --steps 50 --budget 10 --rounds 1 --schedules DIR]
  */
 import { spawn } from 'node:child_process'
-import { existsSync } from 'node:fs'
-import { mkdtemp, rm } from 'node:fs/promises'
 import http from 'node:http'
-import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
 
@@ -107,17 +104,7 @@ async function expectOk(res: Response, status = 200): Promise<Response> {
   return res
 }
 
-let scratch = ''
-const hostEnv: Record<string, string> = {}
-if (values.schedules) hostEnv.SCHEDULES_DIR = values.schedules
-else if (!existsSync(join(ROOT, 'schedules', 'index.json'))) {
-  // no committed schedules yet: plan fixture ones with the core planner (flagged in the output)
-  const { fixtureSchedule, writeScheduleDir } = await import('../test/fixtures/schedules.ts')
-  scratch = await mkdtemp(join(tmpdir(), 'bench-api-'))
-  await writeScheduleDir(scratch, [fixtureSchedule(MODEL, STEPS)])
-  hostEnv.SCHEDULES_DIR = scratch
-  console.log('note: schedules/ has no index.json; serving planner-made fixture schedules')
-}
+const hostEnv: Record<string, string> = values.schedules ? { SCHEDULES_DIR: values.schedules } : {}
 
 console.log(`bench:api on Node ${process.version}, model ${MODEL}\n`)
 
@@ -198,5 +185,3 @@ console.log(`bench:api on Node ${process.version}, model ${MODEL}\n`)
   row('---', '---:', '---:', '---:', '---:', '---:')
   for (const r of rows) row(...r)
 }
-
-if (scratch) await rm(scratch, { recursive: true, force: true })

@@ -6,11 +6,10 @@
 import { join } from 'node:path'
 import { createApp } from '../../src/api/index.ts'
 import { fileScheduleStore } from '../../src/runtime/schedule-files.ts'
-import { fixtureSchedule, writeScheduleDir } from '../fixtures/schedules.ts'
 
 const MODEL = 'tiny-dit-mnist'
-const dir = await Deno.makeTempDir({ prefix: 'dpcache-deno-' })
-await writeScheduleDir(dir, [fixtureSchedule(MODEL, 50)])
+const ROOT = join(import.meta.dirname!, '..', '..')
+const dir = join(ROOT, 'schedules')
 
 function assert(cond: unknown, message: string): asserts cond {
   if (!cond) throw new Error(message)
@@ -52,9 +51,9 @@ Deno.test({
         '--allow-read',
         '--allow-env',
         '--allow-net=127.0.0.1',
-        join(import.meta.dirname!, '..', '..', 'src', 'hosts', 'deno.ts'),
+        join(ROOT, 'src', 'hosts', 'deno.ts'),
       ],
-      env: { PORT: '0', SCHEDULES_DIR: dir },
+      env: { PORT: '0' },
       stdout: 'piped',
       stderr: 'inherit',
     }).spawn()
@@ -102,5 +101,3 @@ Deno.test({
     }
   },
 })
-
-globalThis.addEventListener('unload', () => Deno.removeSync(dir, { recursive: true }))

@@ -1,46 +1,32 @@
 /**
  * End to end over real HTTP: the Node host as `npm start` runs it (tsx, 127.0.0.1, PORT=0 for
- * a free port), the real demo model on onnxruntime-web wasm, schedules from `schedules/` (or
- * planner-made fixtures for the model while that folder has none).
+ * a free port), the real demo model on onnxruntime-web wasm, the committed `schedules/`.
  */
 import { spawn, type ChildProcess } from 'node:child_process'
-import { existsSync, readFileSync } from 'node:fs'
-import { mkdtemp, rm } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
+import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { decode } from 'fast-png'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { ScheduleIndex } from '../../src/core/schedule.ts'
 import { gridShape } from '../../src/runtime/png.ts'
 import { runBadInputSuite } from '../contract/bad-input.ts'
-import { fixtureSchedule, writeScheduleDir } from '../fixtures/schedules.ts'
 
 const ROOT = join(import.meta.dirname, '..', '..')
 const MODEL = 'tiny-dit-mnist'
-const realIndex = join(ROOT, 'schedules', 'index.json')
-const real = existsSync(realIndex)
-  ? (JSON.parse(readFileSync(realIndex, 'utf8')) as ScheduleIndex).models.find(
-      (m) => m.model === MODEL,
-    )
-  : undefined
-const schedule = real?.schedules[0] ?? {
-  steps: 50,
-  budgets: fixtureSchedule(MODEL, 50).plans.map((p) => p.budget),
-}
+const index = JSON.parse(
+  readFileSync(join(ROOT, 'schedules', 'index.json'), 'utf8'),
+) as ScheduleIndex
+const schedules = index.models.find((m) => m.model === MODEL)!.schedules
+// the model's default step count, and a budget that really skips steps
+const schedule = schedules.find((s) => s.steps === 50) ?? schedules[0]
 const STEPS = schedule.steps
 const BUDGET = schedule.budgets.find((b) => b >= 8 && b < STEPS) ?? schedule.budgets[0]
 
 let server: ChildProcess
 let base = ''
-let scratch = ''
 
 beforeAll(async () => {
   const env: NodeJS.ProcessEnv = { ...process.env, PORT: '0', API_TOKEN: '' }
-  if (!real) {
-    scratch = await mkdtemp(join(tmpdir(), 'dpcache-e2e-'))
-    await writeScheduleDir(scratch, [fixtureSchedule(MODEL, 50)])
-    env.SCHEDULES_DIR = scratch
-  }
   server = spawn(process.execPath, ['--import', 'tsx', 'src/hosts/node.ts'], {
     cwd: ROOT,
     env,
@@ -59,9 +45,8 @@ beforeAll(async () => {
   })
 }, 60_000)
 
-afterAll(async () => {
+afterAll(() => {
   server?.kill('SIGTERM')
-  if (scratch) await rm(scratch, { recursive: true, force: true })
 })
 
 const generate = (body: Record<string, unknown>, init: RequestInit = {}) =>

@@ -7,7 +7,7 @@ const BASE = 'https://edge.test'
 const get = (path: string, init?: RequestInit) =>
   exports.default.fetch(new Request(BASE + path, init))
 
-/** The first model and step count the served index lists (fixture or real schedules). */
+/** The first model and step count the served index lists (the committed schedules). */
 async function firstSchedule(): Promise<{ model: string; steps: number; budgets: number[] }> {
   const index = (await (await env.ASSETS.fetch('https://assets.local/index.json')).json()) as {
     models: { model: string; schedules: { steps: number; budgets: number[] }[] }[]
@@ -78,7 +78,7 @@ describe('Worker: schedules from the ASSETS binding', () => {
 })
 
 describe('Worker: generate', () => {
-  const body = JSON.stringify({ model: 'toy-dit', class: 1, budget: 4 })
+  const body = JSON.stringify({ model: 'tiny-dit-mnist', class: 1, budget: 4 })
   const init = { method: 'POST', body, headers: { 'content-type': 'application/json' } }
 
   it('dispatches a valid request to the GENERATE service binding', async () => {
@@ -96,13 +96,19 @@ describe('Worker: generate', () => {
     expect(echo.dispatched).toBe(true)
     expect(echo.auth).toBe('Bearer t')
     // validated and defaulted before it left the edge
-    expect(echo.body).toEqual({ model: 'toy-dit', class: 1, budget: 4, batch: 1, format: 'png' })
+    expect(echo.body).toEqual({
+      model: 'tiny-dit-mnist',
+      class: 1,
+      budget: 4,
+      batch: 1,
+      format: 'png',
+    })
   })
 
   it('validates at the edge: bad input never reaches the backend', async () => {
     const res = await get('/v1/generate', {
       ...init,
-      body: JSON.stringify({ model: 'toy-dit', class: 1, batch: 99 }),
+      body: JSON.stringify({ model: 'tiny-dit-mnist', class: 1, batch: 99 }),
     })
     expect(res.status).toBe(400)
     expect(((await res.json()) as any).error).toMatchObject({
