@@ -10,12 +10,13 @@
 import { writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
-import { buildPact, buildPact4, type Trajectory } from '../src/core/pact.ts'
+import { buildPact, buildPact4, type ErrorMetric, type Trajectory } from '../src/core/pact.ts'
 import { loadClassifier } from '../src/runtime/classifier.ts'
 import { loadModel } from '../src/runtime/engine.ts'
+import { fileScheduleStore } from '../src/runtime/schedule-files.ts'
 import { calibrate, calibrationCases } from './lib/calibrate.ts'
 import { loadHeldOut } from './lib/heldout.ts'
-import { METHODS, recipeFor, runRecipe, teacacheRecipe, tuneTeaCache, type PlanSource, type Recipe } from './lib/quality-methods.ts'
+import { METHODS, planMasks, recipeFor, runRecipe, teacacheRecipe, tuneTeaCache, type PlanSource, type Recipe } from './lib/quality-methods.ts'
 import { featureMoments, score, type Scores } from './lib/quality-score.ts'
 import { linePlot, type Series } from './lib/svg.ts'
 
@@ -33,6 +34,7 @@ const { values } = parseArgs({
     figures: { type: 'string' },
     model: { type: 'string', default: 'tiny-dit-mnist' },
     'models-dir': { type: 'string', default: 'models' },
+    schedules: { type: 'string', default: 'schedules' },
   },
 })
 const range = (s: string) => {
@@ -58,29 +60,47 @@ const classes = cases.map((c) => c.class)
 const heldOut = await loadHeldOut(values['models-dir']!)
 const real = (await featureMoments(clf, heldOut.images, heldOut.count)).moments
 
-// 1. calibration trajectories (8 samples; guidance as evaluated, and guidance 1 for the ablation)
+// 1. calibration trajectories (guidance as evaluated, and guidance 1 for one ablation), and the
+//    cost tensors: `main` uses the shipped schedule's settings, each ablation changes one thing
+const shipped = await fileScheduleStore(values.schedules!).get(values.model!, steps)
+if (!shipped) throw new Error(`no shipped ${steps}-step schedule for ${values.model}: run npm run schedules first`)
+const settings = {
+  order: shipped.forecaster.order,
+  metric: shipped.forecaster.metric as ErrorMetric,
+  includeArrival: shipped.forecaster.includeArrival,
+  forcedFirst: shipped.planner.forcedFirst,
+  samples: shipped.calibration.samples ?? 8,
+}
 const cal = async (g: number) => {
-  const c = calibrationCases(8, 90000, model.manifest.classes)
+  const c = calibrationCases(settings.samples, 90000, model.manifest.classes)
   return calibrate(model.denoiser, { steps, ...c, guidance: g, shift: model.manifest.sigma.shift })
 }
 const t0 = performance.now()
 const trajs: Trajectory[] = await cal(guidance)
-log(`calibrated 8 trajectories in ${((performance.now() - t0) / 1000).toFixed(1)} s`)
-const ff = 3
-const main: PlanSource = { label: 'order 1, 3-D', pact: buildPact(trajs, { order: 1 }), order: 1, forcedFirst: ff }
+log(`calibrated ${trajs.length} trajectories in ${((performance.now() - t0) / 1000).toFixed(1)} s`)
+const costOpts = { order: settings.order, metric: settings.metric, includeArrival: settings.includeArrival }
+const describe = `order ${settings.order}, ${settings.metric}, arrival ${settings.includeArrival ? 'in' : 'out'}, forcedFirst ${settings.forcedFirst}, ${settings.samples} samples`
+const main: PlanSource = { label: describe, pact: buildPact(trajs, costOpts), order: settings.order, forcedFirst: settings.forcedFirst }
+// the benchmark must evaluate exactly what ships
+const mainPlans = planMasks(main, 'exact')
+const drift = shipped.plans.filter((p) => mainPlans.get(p.budget) !== p.mask).map((p) => p.budget)
+if (drift.length) throw new Error(`recomputed plans differ from the shipped schedule at K = ${drift.join(', ')}`)
+log(`main: ${describe}; plans identical to schedules/${values.model}/${steps}.json`)
 const ablations: PlanSource[] = []
 if (!values['no-ablations']) {
-  const add = (label: string, order: number, build: () => PlanSource['pact'], pact4?: () => PlanSource['pact4']) => {
+  const add = (label: string, order: number, build: () => PlanSource['pact'], extra: Partial<PlanSource> = {}) => {
     const t = performance.now()
-    ablations.push({ label, pact: build(), pact4: pact4?.(), order, forcedFirst: ff })
+    ablations.push({ label, pact: build(), order, forcedFirst: settings.forcedFirst, ...extra })
     log(`cost tensor '${label}' in ${((performance.now() - t) / 1000).toFixed(1)} s`)
   }
-  add('order 2, 3-D (paper, p-1)', 2, () => buildPact(trajs, { order: 2 }))
-  add('order 2, exact 4-D', 2, () => main.pact, () => buildPact4(trajs))
-  add('order 1, no arrival term', 1, () => buildPact(trajs, { order: 1, includeArrival: false }))
-  add('order 1, 1 calibration sample', 1, () => buildPact(trajs.slice(0, 1), { order: 1 }))
+  add('order 2, 3-D cost (paper, p-1)', 2, () => buildPact(trajs, { ...costOpts, order: 2 }))
+  add('order 2, exact 4-D cost', 2, () => main.pact, { pact4: buildPact4(trajs, { metric: settings.metric, includeArrival: settings.includeArrival }) })
+  add(`arrival step ${settings.includeArrival ? 'excluded' : 'included (paper)'}`, settings.order, () => buildPact(trajs, { ...costOpts, includeArrival: !settings.includeArrival }))
+  add(`metric ${settings.metric === 'l1' ? 'mse' : 'l1 (paper)'}`, settings.order, () => buildPact(trajs, { ...costOpts, metric: settings.metric === 'l1' ? 'mse' : 'l1' }))
+  add('1 calibration sample', settings.order, () => buildPact(trajs.slice(0, 1), costOpts))
   const g1 = guidance === 1 ? trajs : await cal(1)
-  add('order 1, calibrated at guidance 1', 1, () => buildPact(g1, { order: 1 }))
+  add('calibrated at guidance 1', settings.order, () => buildPact(g1, costOpts))
+  add('forcedFirst 3 (paper)', settings.order, () => main.pact, { forcedFirst: 3 })
 }
 
 // 2. the full-step reference for every case
@@ -112,7 +132,7 @@ for (const budget of budgets) {
       const tuned = await tuneTeaCache(model.denoiser, budget, steps, tuneCases.seeds.map((seed, k) => ({ seed, class: tuneCases.classes[k] })), guidance)
       await measure(method, budget, teacacheRecipe(tuned.threshold, steps), undefined, { threshold: Number(tuned.threshold.toPrecision(4)) })
     } else {
-      await measure(method, budget, recipeFor(method, budget, budget === steps ? steps : steps, main))
+      await measure(method, budget, recipeFor(method, budget, steps, main))
     }
   }
   for (const src of ablations) await measure('dpcache-exact', budget, recipeFor('dpcache-exact', budget, steps, src), src.label)
@@ -121,10 +141,10 @@ for (const budget of budgets) {
 // 4. report
 const f = (v: number, d: number) => (Number.isFinite(v) ? v.toFixed(d) : '-')
 if (values.json) {
-  console.log(JSON.stringify({ setup: { model: values.model, steps, guidance, seeds: values.seeds, classes: values.classes, samples: cases.length, calibration: 'seeds 90000..90007, classes k mod 10, order 1, 3-D cost, forcedFirst 3' }, results: rows }, null, 2))
+  console.log(JSON.stringify({ setup: { model: values.model, steps, guidance, seeds: values.seeds, classes: values.classes, samples: cases.length, calibration: `seeds from 90000, classes k mod 10; ${describe}` }, results: rows }, null, 2))
 } else {
   const lines = [
-    `Quality: ${values.model}, ${steps} Euler steps, guidance ${guidance}, ${cases.length} held-out cases (seeds ${values.seeds}, classes ${values.classes}); Frechet distance vs the 1,000 held-out real digits. ${new Date().toISOString().slice(0, 10)}, Node ${process.version}, wasm 1 thread.`,
+    `Quality: ${values.model}, ${steps} Euler steps, guidance ${guidance}, ${cases.length} held-out cases (seeds ${values.seeds}, classes ${values.classes}); Frechet distance vs the 1,000 held-out real digits. DPCache exact/greedy/2-D plan on the shipped cost (${describe}); uniform-taylor uses order 2, uniform-reuse and teacache order 0 (reuse). ${new Date().toISOString().slice(0, 10)}, Node ${process.version}, wasm 1 thread.`,
     '',
     '| K | method | variant | NFE | PSNR dB | SSIM | accuracy | Frechet | ms / image | speedup |',
     '|---|---|---|---|---|---|---|---|---|---|',
