@@ -1,0 +1,54 @@
+/**
+ * A picture for the docs: the same ten held-out cases (classes 0-9) sampled by several methods
+ * at the same NFE, one row per method, first row the full-step reference.
+ *
+ *   npx tsx scripts/compare-grid.ts [--budget 10] [--seed 0] [--out docs/compare-k10.png]
+ */
+import { readFile, writeFile } from 'node:fs/promises'
+import { parseArgs } from 'node:util'
+import { loadModel } from '../src/runtime/engine.ts'
+import { encode } from 'fast-png'
+import { fileScheduleStore } from '../src/runtime/schedule-files.ts'
+import { runRecipe, staticRecipe } from './lib/quality-methods.ts'
+import { uniformMask } from '../src/core/policy.ts'
+
+const { values } = parseArgs({
+  options: { budget: { type: 'string', default: '10' }, seed: { type: 'string', default: '0' }, out: { type: 'string', default: 'docs/compare-k10.png' } },
+})
+const budget = Number(values.budget)
+const model = await loadModel('models/tiny-dit-mnist', async (p) => new Uint8Array(await readFile(p)))
+const schedule = await fileScheduleStore('schedules').get('tiny-dit-mnist', 50)
+const plan = schedule?.plans.find((p) => p.budget === budget)
+if (!schedule || !plan) throw new Error(`no shipped K=${budget} plan`)
+const cases = Array.from({ length: 10 }, (_, k) => ({ seed: Number(values.seed) + k, class: k }))
+const rows = [
+  ['full 50 steps', staticRecipe('1'.repeat(50), 1)],
+  [`DPCache K=${budget}`, staticRecipe(plan.mask, schedule.forecaster.order)],
+  [`uniform + Taylor-2 K=${budget}`, staticRecipe(uniformMask(50, budget), 2)],
+  [`uniform reuse K=${budget}`, staticRecipe(uniformMask(50, budget), 0)],
+  [`Euler ${budget} steps`, staticRecipe('1'.repeat(budget), 1)],
+] as const
+const images: Float32Array[] = []
+for (const [label, recipe] of rows) {
+  images.push(...(await runRecipe(model.denoiser, recipe, cases, model.manifest.defaultGuidance, 10)).images)
+  process.stderr.write(`row: ${label}\n`)
+}
+// one row per method, 10 columns, 3x nearest-neighbour upscale, a 6-pixel gap between rows
+const scale = 3
+const side = 28 * scale
+const gap = 6
+const width = 10 * side
+const height = rows.length * side + (rows.length - 1) * gap
+const data = new Uint8Array(width * height).fill(40)
+images.forEach((img, k) => {
+  const top = Math.floor(k / 10) * (side + gap)
+  const left = (k % 10) * side
+  for (let y = 0; y < side; y++) {
+    for (let x = 0; x < side; x++) {
+      const v = img[Math.floor(y / scale) * 28 + Math.floor(x / scale)]
+      data[(top + y) * width + left + x] = Math.max(0, Math.min(255, Math.round((v + 1) * 127.5)))
+    }
+  }
+})
+await writeFile(values.out!, encode({ width, height, data, channels: 1, depth: 8 }))
+process.stdout.write(`${values.out}: rows ${rows.map((r) => r[0]).join(' / ')}\n`)
