@@ -7,6 +7,8 @@ import { localGenerate } from './local.ts'
 const store = toyStore()
 const app = createApp({ schedules: store, generate: localGenerate(await toyEngine(store), store) })
 
+const minCost = Math.min(...(await store.get(TOY, 20))!.plans.map((p) => p.cost))
+
 describe('bad input through app.request', () => {
   runBadInputSuite(async (path, init) => app.request(path, init), {
     model: TOY,
@@ -14,5 +16,6 @@ describe('bad input through app.request', () => {
     steps: 20,
     minBudget: 3,
     missingSteps: 11,
+    minCost,
   })
 })

@@ -13,6 +13,8 @@ export interface Target {
   steps: number
   minBudget: number
   missingSteps: number
+  /** The cheapest plan's cost at `steps`; a maxCost below it selects nothing (when above 0). */
+  minCost: number
 }
 
 export interface Case {
@@ -71,12 +73,15 @@ export function badInputCases(t: Target): Case[] {
     get('missing step count', `${other}/${t.missingSteps}`, 404, 'unknown_steps', 'steps'),
     get('non-numeric steps', `${other}/abc`, 404, 'unknown_steps', 'steps'),
     get('fractional steps', `${other}/${t.steps}.5`, 404, 'unknown_steps', 'steps'),
-    get('budget with no plan', `${sched}?budget=${t.minBudget - 1}`, 400, bad, 'budget'),
+    get('budget with no plan', `${sched}?budget=${t.steps + 1}`, 400, bad, 'budget'),
     get('budget not a number', `${sched}?budget=abc`, 400, bad, 'budget'),
     get('budget zero', `${sched}?budget=0`, 400, bad, 'budget', { min: 1, max: 1000 }),
-    get('speedup no plan reaches', `${sched}?speedup=${t.steps}`, 400, bad, 'speedup'),
+    get('speedup no plan reaches', `${sched}?speedup=${t.steps + 1}`, 400, bad, 'speedup'),
     get('negative maxCost', `${sched}?maxCost=-1`, 400, bad, 'maxCost'),
-    get('maxCost below every plan', `${sched}?maxCost=0`, 400, bad, 'maxCost'),
+    get('maxCost not a number', `${sched}?maxCost=cheap`, 400, bad, 'maxCost'),
+    ...(t.minCost > 0
+      ? [get('maxCost below every plan', `${sched}?maxCost=${t.minCost / 2}`, 400, bad, 'maxCost')]
+      : []),
     get('two selectors', `${sched}?budget=${t.minBudget}&speedup=2`, 400, bad, 'speedup'),
     get('misspelt selector', `${sched}?bugdet=5`, 400, 'unknown_field', 'bugdet'),
     send('text/plain', { 'content-type': 'text/plain' }, '{}', 415, 'unsupported_media_type'),
@@ -109,10 +114,10 @@ export function badInputCases(t: Target): Case[] {
     ),
     gen('absurd steps', { ...ok, steps: 100_000 }, 400, bad, 'steps'),
     gen('zero budget', { ...s, budget: 0 }, 400, bad, 'budget'),
-    gen('budget with no plan', { ...s, budget: t.minBudget - 1 }, 400, bad, 'budget'),
+    gen('budget with no plan', { ...s, budget: t.steps + 1 }, 400, bad, 'budget'),
     gen('budget and speedup', { ...s, budget: t.minBudget, speedup: 2 }, 400, bad, 'speedup'),
     gen('speedup below 1', { ...s, speedup: 0.5 }, 400, bad, 'speedup'),
-    gen('speedup no plan reaches', { ...s, speedup: t.steps }, 400, bad, 'speedup'),
+    gen('speedup no plan reaches', { ...s, speedup: t.steps + 1 }, 400, bad, 'speedup'),
     gen('negative guidance', { ...ok, guidance: -1 }, 400, bad, 'guidance', { min: 0, max: 20 }),
     gen('huge guidance', { ...ok, guidance: 1e6 }, 400, bad, 'guidance'),
     gen('guidance as a word', { ...ok, guidance: 'high' }, 400, bad, 'guidance'),

@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { decode } from 'fast-png'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import type { ScheduleIndex } from '../../src/core/schedule.ts'
+import type { Schedule, ScheduleIndex } from '../../src/core/schedule.ts'
 import { gridShape } from '../../src/runtime/png.ts'
 import { runBadInputSuite } from '../contract/bad-input.ts'
 
@@ -21,6 +21,9 @@ const schedules = index.models.find((m) => m.model === MODEL)!.schedules
 const schedule = schedules.find((s) => s.steps === 50) ?? schedules[0]
 const STEPS = schedule.steps
 const BUDGET = schedule.budgets.find((b) => b >= 8 && b < STEPS) ?? schedule.budgets[0]
+const { plans } = JSON.parse(
+  readFileSync(join(ROOT, 'schedules', schedule.file), 'utf8'),
+) as Schedule
 
 let server: ChildProcess
 let base = ''
@@ -179,5 +182,6 @@ describe('bad input over HTTP (real model)', () => {
     steps: STEPS,
     minBudget: Math.min(...schedule.budgets),
     missingSteps: 7,
+    minCost: Math.min(...plans.map((p) => p.cost)),
   })
 })
