@@ -88,19 +88,19 @@ if (drift.length) throw new Error(`recomputed plans differ from the shipped sche
 log(`main: ${describe}; plans identical to schedules/${values.model}/${steps}.json`)
 const ablations: PlanSource[] = []
 if (!values['no-ablations']) {
-  const add = (label: string, order: number, build: () => PlanSource['pact'], extra: Partial<PlanSource> = {}) => {
+  const add = (label: string, order: number, build: () => PlanSource['pact'], extra: () => Partial<PlanSource> = () => ({})) => {
     const t = performance.now()
-    ablations.push({ label, pact: build(), order, forcedFirst: settings.forcedFirst, ...extra })
+    ablations.push({ label, pact: build(), order, forcedFirst: settings.forcedFirst, ...extra() })
     log(`cost tensor '${label}' in ${((performance.now() - t) / 1000).toFixed(1)} s`)
   }
   add('order 2, 3-D cost (paper, p-1)', 2, () => buildPact(trajs, { ...costOpts, order: 2 }))
-  add('order 2, exact 4-D cost', 2, () => main.pact, { pact4: buildPact4(trajs, { metric: settings.metric, includeArrival: settings.includeArrival }) })
+  add('order 2, exact 4-D cost', 2, () => main.pact, () => ({ pact4: buildPact4(trajs, { metric: settings.metric, includeArrival: settings.includeArrival }) }))
   add(`arrival step ${settings.includeArrival ? 'excluded' : 'included (paper)'}`, settings.order, () => buildPact(trajs, { ...costOpts, includeArrival: !settings.includeArrival }))
   add(`metric ${settings.metric === 'l1' ? 'mse' : 'l1 (paper)'}`, settings.order, () => buildPact(trajs, { ...costOpts, metric: settings.metric === 'l1' ? 'mse' : 'l1' }))
   add('1 calibration sample', settings.order, () => buildPact(trajs.slice(0, 1), costOpts))
   const g1 = guidance === 1 ? trajs : await cal(1)
   add('calibrated at guidance 1', settings.order, () => buildPact(g1, costOpts))
-  add('forcedFirst 3 (paper)', settings.order, () => main.pact, { forcedFirst: 3 })
+  add('forcedFirst 3 (paper)', settings.order, () => main.pact, () => ({ forcedFirst: 3 }))
 }
 
 // 2. the full-step reference for every case
