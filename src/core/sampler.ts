@@ -78,6 +78,8 @@ export async function sample(denoiser: Denoiser, solver: Solver, opts: SampleOpt
 
   const forecaster = new TaylorForecaster(opts.order, rows * sizeOf(denoiser.featureDims))
   const featureDims = [rows, ...denoiser.featureDims]
+  // one buffer for every forecast: the head has consumed it before the next step overwrites it
+  const forecastBuffer = new Float32Array(rows * sizeOf(denoiser.featureDims))
   const keySteps: number[] = []
   let trunkMs = 0
   let forecastMs = 0
@@ -100,7 +102,7 @@ export async function sample(denoiser: Denoiser, solver: Solver, opts: SampleOpt
       keySteps.push(i)
       opts.onFeature?.(i, h)
     } else {
-      h = { data: forecaster.predict(i), dims: featureDims }
+      h = { data: forecaster.predict(i, forecastBuffer), dims: featureDims }
       forecastMs += performance.now() - t0
     }
     const t1 = performance.now()

@@ -85,13 +85,28 @@ export class TaylorForecaster implements Forecaster {
     if (this.positions.length === 0) throw new Error('forecaster has no anchors: run a key step first')
     const target = out ?? new Float32Array(this.size)
     const r = this.effectiveOrder
-    const newest = this.positions.slice().reverse()
-    // Horner on the Newton form: d0 + (x - n0)(d1 + (x - n1)(d2 + ...)).
-    const factors = newest.slice(0, r).map((p) => pos - p)
-    for (let k = 0; k < this.size; k++) {
-      let acc = this.diffs[r][k]
-      for (let m = r - 1; m >= 0; m--) acc = this.diffs[m][k] + factors[m] * acc
-      target[k] = acc
+    const n = this.positions.length
+    const d = this.diffs
+    // Horner on the Newton form: d0 + (x - n0)(d1 + (x - n1)(d2 + ...)), unrolled for the
+    // orders that run on the hot path (a skipped step must cost a few % of a key step).
+    if (r === 0) {
+      target.set(d[0])
+    } else if (r === 1) {
+      const a = pos - this.positions[n - 1]
+      const [d0, d1] = d
+      for (let k = 0; k < this.size; k++) target[k] = d0[k] + a * d1[k]
+    } else if (r === 2) {
+      const a = pos - this.positions[n - 1]
+      const b = pos - this.positions[n - 2]
+      const [d0, d1, d2] = d
+      for (let k = 0; k < this.size; k++) target[k] = d0[k] + a * (d1[k] + b * d2[k])
+    } else {
+      const factors = Array.from({ length: r }, (_, m) => pos - this.positions[n - 1 - m])
+      for (let k = 0; k < this.size; k++) {
+        let acc = d[r][k]
+        for (let m = r - 1; m >= 0; m--) acc = d[m][k] + factors[m] * acc
+        target[k] = acc
+      }
     }
     return target
   }
