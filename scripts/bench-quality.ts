@@ -159,6 +159,6 @@ if (values.figures) {
   await writeFile(join(values.figures, 'quality-psnr.svg'), linePlot({ title: `PSNR vs full ${steps}-step output (${cases.length} held-out cases)`, xLabel: 'NFE (trunk evaluations per image)', yLabel: 'PSNR dB (higher is better)', series: series('psnr') }))
   const fd = series('frechet')
   fd.push({ name: `full ${steps} steps`, points: budgets.map((b) => [b, rows[0].frechet] as const) })
-  await writeFile(join(values.figures, 'quality-frechet.svg'), linePlot({ title: 'Frechet distance to held-out digits', xLabel: 'NFE (trunk evaluations per image)', yLabel: 'Frechet distance (lower is better)', series: fd, logY: true }))
+  await writeFile(join(values.figures, 'quality-frechet.svg'), linePlot({ title: 'Frechet distance to held-out digits', xLabel: 'NFE (trunk evaluations per image)', yLabel: 'Frechet distance (lower is better)', series: fd }))
   log(`figures written to ${values.figures}/quality-psnr.svg and quality-frechet.svg`)
 }

@@ -52,9 +52,12 @@ export function linePlot(p: LinePlot): string {
   out.push(`<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" font-family="sans-serif" font-size="12">`)
   out.push(`<rect width="${W}" height="${H}" fill="white"/>`)
   out.push(`<text x="${W / 2 - m.r / 2}" y="22" text-anchor="middle" font-size="15" font-weight="bold">${esc(p.title)}</text>`)
-  const yTicks = p.logY
-    ? niceTicks(Math.floor(y0), Math.ceil(y1), Math.min(6, Math.ceil(y1) - Math.floor(y0))).filter((t) => Number.isInteger(t)).map((t) => 10 ** t)
-    : niceTicks(y0, y1)
+  // log axes get decade ticks; within less than a decade, ordinary ticks in value space
+  const yTicks = !p.logY
+    ? niceTicks(y0, y1)
+    : y1 - y0 >= 1
+      ? niceTicks(Math.floor(y0), Math.ceil(y1), Math.min(6, Math.ceil(y1) - Math.floor(y0))).filter((t) => Number.isInteger(t)).map((t) => 10 ** t)
+      : niceTicks(10 ** y0, 10 ** y1)
   for (const t of yTicks) {
     const y = sy(t)
     if (y < m.t - 1 || y > H - m.b + 1) continue
