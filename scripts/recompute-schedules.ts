@@ -57,7 +57,7 @@ export async function main(argv: readonly string[]): Promise<number> {
       return 2
     }
     const pact: Pact = { steps: n, data: Float64Array.from(npy.data) }
-    await runPlanning(args, { pact, modelSha256: null, calibration: { source: 'imported', samples: null, seeds: [], classes: [], guidance: null } })
+    await runPlanning(args, { pact, modelSha256: null, shift: 1, calibration: { source: 'imported', samples: null, seeds: [], classes: [], guidance: null } })
     return 0
   }
   const model = await loadModel(join(args.modelsDir, args.model), read, { backend: args.backend, threads: 1 })
@@ -88,6 +88,7 @@ export async function main(argv: readonly string[]): Promise<number> {
         pact,
         plans: plans4,
         modelSha256: model.fingerprint,
+        shift: m.sigma.shift,
         calibration: { source: 'calibrated', samples: args.samples, seeds: cases.seeds, classes: cases.classes, guidance },
       },
     )

@@ -15,6 +15,8 @@ export interface PlanningInput {
   /** Plans made elsewhere (the 4-D planner); default: the exact 3-D planner on `pact`. */
   plans?: Plan[]
   modelSha256: string | null
+  /** Solver time shift the trajectories were sampled with (1 when unknown, e.g. imported). */
+  shift: number
   calibration: Omit<Schedule['calibration'], 'pactFile' | 'pactSha256'>
 }
 
@@ -44,7 +46,7 @@ export async function runPlanning(args: ScheduleArgs, input: PlanningInput): Pro
       model: args.model,
       modelSha256: input.modelSha256,
       steps: n,
-      shift: 1,
+      shift: input.shift,
       forecaster,
       calibration: { ...input.calibration, pactFile, pactSha256 },
       planner: { method: 'exact', ...plannerOpts },
