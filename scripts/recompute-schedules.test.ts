@@ -44,6 +44,18 @@ describe('npm run schedules', () => {
     expect(s.plans.map((p) => p.budget)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10])
   })
 
+  it('draws every figure for both cost variants (no empty or NaN plots)', async () => {
+    for (const variant of [[], ['--no-arrival', '--metric', 'mse']]) {
+      const dir = await tmp()
+      expect(await main([...toy, ...variant, '--steps', '8', '--out', dir])).toBe(0)
+      for (const fig of ['errors', 'costs', 'keys']) {
+        const svg = await readFile(join(dir, 'toy-single', `8.${fig}.svg`), 'utf8')
+        expect(svg).not.toMatch(/NaN|Infinity/)
+        expect(svg).toMatch(fig === 'keys' ? /<rect x=/ : /<path d="M[0-9]/)
+      }
+    }
+  })
+
   it('plans an imported .npy tensor exactly as the planner does', async () => {
     const dir = await tmp()
     const n = 7

@@ -54,7 +54,7 @@ export async function runPlanning(args: ScheduleArgs, input: PlanningInput): Pro
     plans,
   )
   const greedy = planAll(input.pact, { method: 'greedy', ...plannerOpts })
-  const figs = scheduleFigures(args.model, input.pact, schedule.plans, [{ name: 'greedy (paper)', plans: greedy }])
+  const figs = scheduleFigures(args.model, input.pact, args.includeArrival, schedule.plans, [{ name: 'greedy (paper)', plans: greedy }])
   for (const [name, svg] of Object.entries(figs)) await writeFileAtomic(join(dir, `${n}.${name}.svg`), svg)
   const path = await writeSchedule(args.out, schedule)
   await rebuildIndex(args.out)

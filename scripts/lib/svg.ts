@@ -38,6 +38,7 @@ export function linePlot(p: LinePlot): string {
   const H = p.height ?? 420
   const m = { l: 70, r: 180, t: 40, b: 50 }
   const pts = p.series.flatMap((s) => s.points).filter(([, y]) => Number.isFinite(y) && (!p.logY || y > 0))
+  if (pts.length === 0) throw new RangeError(`${p.title}: no finite points to plot`)
   const xs = pts.map(([x]) => x)
   const tf = (y: number) => (p.logY ? Math.log10(y) : y)
   const ys = pts.map(([, y]) => tf(y))
