@@ -7,7 +7,7 @@
  * Case k uses seed seeds[k] and class classes[k mod |classes|]. Calibration uses seeds from
  * 90000 (the schedules' default), which the evaluation seeds must not overlap.
  */
-import { writeFile } from 'node:fs/promises'
+import { readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
 import { buildPact, buildPact4, type ErrorMetric, type Trajectory } from '../src/core/pact.ts'
@@ -48,7 +48,7 @@ const budgets = values.budgets!.split(',').map(Number)
 const steps = Number(values.steps)
 const chunk = Number(values.chunk)
 const log = (s: string) => process.stderr.write(`${s}\n`)
-const read = async (p: string) => new Uint8Array(await (await import('node:fs/promises')).readFile(p))
+const read = async (p: string) => new Uint8Array(await readFile(p))
 if (seeds.some((s) => s >= 90000 && s < 90016)) throw new Error('--seeds overlap the calibration seeds 90000..90015')
 
 const model = await loadModel(join(values['models-dir']!, values.model!), read)

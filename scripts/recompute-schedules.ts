@@ -15,8 +15,7 @@ import { join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import cliProgress from 'cli-progress'
 import { parseNpy } from '../src/core/npy.ts'
-import type { Pact, Pact4 } from '../src/core/pact.ts'
-import { buildPact, buildPact4 } from '../src/core/pact.ts'
+import { buildPact, buildPact4, type Pact } from '../src/core/pact.ts'
 import type { Plan } from '../src/core/planner.ts'
 import { planAllTriple } from '../src/core/planner-triple.ts'
 import { loadModel } from '../src/runtime/engine.ts'
@@ -27,11 +26,10 @@ import { runPlanning } from './lib/plan-and-write.ts'
 const read = async (p: string) => new Uint8Array(await readFile(p))
 
 function bar(label: string) {
-  const b = new cliProgress.SingleBar(
+  return new cliProgress.SingleBar(
     { format: `${label.padEnd(22)} [{bar}] {percentage}% | {value}/{total} | ETA {eta_formatted}`, stream: process.stderr, noTTYOutput: true, notTTYSchedule: 2000, etaBuffer: 50 },
     cliProgress.Presets.shades_classic,
   )
-  return b
 }
 
 export async function main(argv: readonly string[]): Promise<number> {
@@ -71,7 +69,6 @@ export async function main(argv: readonly string[]): Promise<number> {
     const trajs = await calibrate(model.denoiser, { steps, ...cases, guidance, shift: m.sigma.shift, onStep: (i) => b1.update(i + 1) })
     b1.stop()
     const b2 = bar(`${steps} steps: cost tensor`)
-    let pact4: Pact4 | undefined
     b2.start(1, 0)
     const progress = (done: number, total: number) => {
       b2.setTotal(total)
@@ -79,9 +76,8 @@ export async function main(argv: readonly string[]): Promise<number> {
     }
     const opts = { order: args.order, metric: args.metric, includeArrival: args.includeArrival, onProgress: progress }
     const pact = buildPact(trajs, opts)
-    if (args.cost === '4d') pact4 = buildPact4(trajs, opts)
+    const plans4: Plan[] | undefined = args.cost === '4d' ? planAllTriple(buildPact4(trajs, opts), args.planner) : undefined
     b2.stop()
-    const plans4: Plan[] | undefined = pact4 ? planAllTriple(pact4, args.planner) : undefined
     await runPlanning(
       { ...args, steps: [steps] },
       {

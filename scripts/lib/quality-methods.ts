@@ -29,10 +29,19 @@ export interface PlanSource {
   forcedFirst: number
 }
 
-/** Key-step masks by budget for a planner method over a cost tensor. */
+const planned = new WeakMap<PlanSource, Map<PlanMethod, Map<number, string>>>()
+
+/** Key-step masks by budget for a planner method over a cost tensor (planned once per source). */
 export function planMasks(src: PlanSource, method: PlanMethod): Map<number, string> {
-  const plans = src.pact4 ? planAllTriple(src.pact4, { forcedFirst: src.forcedFirst }) : planAll(src.pact, { method, forcedFirst: src.forcedFirst })
-  return new Map(plans.map((p) => [p.budget, p.mask]))
+  const bySource = planned.get(src) ?? new Map<PlanMethod, Map<number, string>>()
+  planned.set(src, bySource)
+  let masks = bySource.get(method)
+  if (!masks) {
+    const plans = src.pact4 ? planAllTriple(src.pact4, { forcedFirst: src.forcedFirst }) : planAll(src.pact, { method, forcedFirst: src.forcedFirst })
+    masks = new Map(plans.map((p) => [p.budget, p.mask]))
+    bySource.set(method, masks)
+  }
+  return masks
 }
 
 export function staticRecipe(mask: string, order: number): Recipe {

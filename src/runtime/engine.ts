@@ -10,7 +10,7 @@
  * exactly `steps` steps, never one made for another step count.
  */
 import { StaticMaskPolicy } from '../core/policy.ts'
-import { sample, SampleAbortedError, type Denoiser } from '../core/sampler.ts'
+import { sample, type Denoiser } from '../core/sampler.ts'
 import type { ScheduleStore } from '../core/schedule.ts'
 import { flowEuler } from '../core/solver.ts'
 import { modelFingerprint, parseManifest, readVerifiedGraph, type GraphEntry, type Manifest } from './manifest.ts'
@@ -167,4 +167,3 @@ export function createEngine(models: ReadonlyMap<string, LoadedModel>, store: Sc
   }
 }
 
-export { SampleAbortedError }
