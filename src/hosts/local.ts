@@ -1,43 +1,68 @@
 /**
- * What the Node and Deno hosts share: the in-process app (demo model on onnxruntime-web,
- * schedules from files), configured from the environment:
- *   MODELS (comma list, default tiny-dit-mnist), MODELS_DIR, SCHEDULES_DIR, BACKEND (wasm |
- *   webgpu), ORT_THREADS, API_TOKEN, MAX_BATCH (items per sampler run), BATCH_WINDOW_MS,
- *   MAX_QUEUED, TIMEOUT_MS.
+ * What the Node and Deno hosts share: the in-process app (models on onnxruntime, schedules
+ * from files), configured from the environment, which `parseHostEnv` (src/api/env.ts)
+ * validates as a whole before anything loads:
+ *   MODELS (comma list, default tiny-dit-mnist), MODELS_DIR, SCHEDULES_DIR, BACKEND, ORT_THREADS,
+ *   API_TOKEN, MAX_BATCH (items per sampler run), BATCH_WINDOW_MS, MAX_QUEUED, TIMEOUT_MS, PORT.
  */
 import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { env } from 'node:process'
+import { env, exit, stderr } from 'node:process'
 import { fileURLToPath } from 'node:url'
 import type { Hono } from 'hono'
+import { EnvError, limitsFromEnv, parseHostEnv, type HostEnv } from '../api/env.ts'
 import { createApp } from '../api/index.ts'
 import { localGenerate } from '../api/local.ts'
 import { loadEngine } from '../runtime/engine.ts'
-import { checkBackend } from '../runtime/ort.ts'
+import { checkBackend, ModelError } from '../runtime/ort.ts'
 import { fileScheduleStore } from '../runtime/schedule-files.ts'
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url))
-const num = (name: string) => (env[name] === undefined ? undefined : Number(env[name]))
 
-/** Loads the engine and builds the app; resolves once the models are ready to serve. */
-export async function localApp(): Promise<Hono> {
-  const schedules = fileScheduleStore(env.SCHEDULES_DIR ?? join(ROOT, 'schedules'))
+/** Configuration and model errors end the process with one line and exit code 2. */
+function fail(err: unknown): never {
+  if (!(err instanceof EnvError || err instanceof ModelError)) throw err
+  stderr.write(`dpcache-edge: ${err.message}\n`)
+  exit(2)
+}
+
+/** The validated environment; on a bad variable prints one line and exits 2. */
+export function hostEnv(): HostEnv {
+  try {
+    return parseHostEnv(env)
+  } catch (err) {
+    fail(err)
+  }
+}
+
+/** Loads the engine and builds the app; exits 2 with one line on a model it cannot load. */
+export async function localApp(cfg: HostEnv = hostEnv()): Promise<Hono> {
+  try {
+    return await buildApp(cfg)
+  } catch (err) {
+    fail(err)
+  }
+}
+
+async function buildApp(cfg: HostEnv): Promise<Hono> {
+  const schedules = fileScheduleStore(cfg.SCHEDULES_DIR ?? join(ROOT, 'schedules'))
   const engine = await loadEngine({
-    modelsDir: env.MODELS_DIR ?? join(ROOT, 'models'),
-    modelIds: (env.MODELS ?? 'tiny-dit-mnist').split(','),
+    modelsDir: cfg.MODELS_DIR ?? join(ROOT, 'models'),
+    modelIds: cfg.MODELS ?? ['tiny-dit-mnist'],
     readFile: async (path) => new Uint8Array(await readFile(path)),
     store: schedules,
-    backend: checkBackend(env.BACKEND ?? 'wasm'),
-    threads: num('ORT_THREADS'),
+    backend: checkBackend(cfg.BACKEND ?? 'wasm'),
+    threads: cfg.ORT_THREADS,
   })
+  const limits = limitsFromEnv(cfg)
   const generate = localGenerate(engine, schedules, {
-    maxBatch: num('MAX_BATCH'),
-    windowMs: num('BATCH_WINDOW_MS'),
-    maxQueued: num('MAX_QUEUED'),
-    timeoutMs: num('TIMEOUT_MS'),
+    maxBatch: limits.maxBatch,
+    windowMs: cfg.BATCH_WINDOW_MS,
+    maxQueued: cfg.MAX_QUEUED,
+    timeoutMs: cfg.TIMEOUT_MS,
   })
-  return createApp({ schedules, generate, apiToken: env.API_TOKEN || undefined })
+  return createApp({ schedules, generate, apiToken: cfg.API_TOKEN, limits })
 }
 
 /** PORT, default 8787; 0 picks a free port (the server prints the one it got). */
-export const port = (): number => num('PORT') ?? 8787
+export const port = (cfg: HostEnv): number => cfg.PORT ?? 8787

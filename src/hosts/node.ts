@@ -3,10 +3,11 @@
  * the demo model on onnxruntime-web's wasm backend. See local.ts for the environment.
  */
 import { serve } from '@hono/node-server'
-import { localApp, port } from './local.ts'
+import { hostEnv, localApp, port } from './local.ts'
 
-const app = await localApp()
-const server = serve({ fetch: app.fetch, hostname: '127.0.0.1', port: port() }, (info) => {
+const cfg = hostEnv()
+const app = await localApp(cfg)
+const server = serve({ fetch: app.fetch, hostname: '127.0.0.1', port: port(cfg) }, (info) => {
   console.log(`dpcache-edge listening on http://127.0.0.1:${info.port}`)
 })
 

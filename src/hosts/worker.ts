@@ -4,7 +4,8 @@
  * GENERATE service binding or GENERATE_URL, because workerd cannot compile onnxruntime's
  * wasm at run time. With neither, generate answers 503 and says so.
  */
-import type { Hono } from 'hono'
+import { Hono } from 'hono'
+import { EnvError, limitsFromEnv, parseHostEnv } from '../api/env.ts'
 import { createApp } from '../api/index.ts'
 import { proxyGenerate } from '../api/proxy.ts'
 import { readerScheduleStore } from '../runtime/schedule-store.ts'
@@ -23,21 +24,35 @@ const apps = new WeakMap<Env, Hono>()
 function appFor(env: Env): Hono {
   let app = apps.get(env)
   if (!app) {
-    const schedules = readerScheduleStore(async (path) => {
-      const res = await env.ASSETS.fetch(new Request(`https://assets.local/${path}`))
-      if (res.status === 404) return undefined
-      if (!res.ok) throw new Error(`ASSETS answered ${res.status} for ${path}`)
-      return res.text()
-    })
-    const generate = env.GENERATE
-      ? proxyGenerate((req) => env.GENERATE!.fetch(req))
-      : env.GENERATE_URL
-        ? proxyGenerate((req) => fetch(req), env.GENERATE_URL)
-        : undefined
-    app = createApp({ schedules, generate, apiToken: env.API_TOKEN || undefined })
+    app = configuredApp(env)
     apps.set(env, app)
   }
   return app
+}
+
+/** A Worker cannot exit on a bad variable: it answers 503 naming it, on every route. */
+function configuredApp(env: Env): Hono {
+  let cfg
+  try {
+    cfg = parseHostEnv(env as unknown as Record<string, unknown>)
+  } catch (err) {
+    if (!(err instanceof EnvError)) throw err
+    console.error(err.message)
+    const error = { code: 'misconfigured', message: err.message, field: err.variable }
+    return new Hono().all('*', (c) => c.json({ error }, 503))
+  }
+  const schedules = readerScheduleStore(async (path) => {
+    const res = await env.ASSETS.fetch(new Request(`https://assets.local/${path}`))
+    if (res.status === 404) return undefined
+    if (!res.ok) throw new Error(`ASSETS answered ${res.status} for ${path}`)
+    return res.text()
+  })
+  const generate = env.GENERATE
+    ? proxyGenerate((req) => env.GENERATE!.fetch(req))
+    : cfg.GENERATE_URL
+      ? proxyGenerate((req) => fetch(req), cfg.GENERATE_URL)
+      : undefined
+  return createApp({ schedules, generate, apiToken: cfg.API_TOKEN, limits: limitsFromEnv(cfg) })
 }
 
 export default {

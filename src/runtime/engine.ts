@@ -14,7 +14,7 @@ import { sample, type Denoiser } from '../core/sampler.ts'
 import type { ScheduleStore } from '../core/schedule.ts'
 import { flowEuler } from '../core/solver.ts'
 import { modelFingerprint, parseManifest, readVerifiedGraph, type GraphEntry, type Manifest } from './manifest.ts'
-import { createGraphSession, type OrtOptions } from './ort.ts'
+import { createGraphSession, ModelError, type OrtOptions } from './ort.ts'
 import { SingleGraphDenoiser, TrunkHeadDenoiser } from './denoiser.ts'
 
 export interface ModelInfo {
@@ -103,7 +103,15 @@ export interface EngineOptions extends OrtOptions {
 
 export async function loadEngine(opts: EngineOptions): Promise<Engine> {
   const models = new Map<string, LoadedModel>()
-  for (const id of opts.modelIds) models.set(id, await loadModel(`${opts.modelsDir}/${id}`, opts.readFile, opts))
+  for (const id of opts.modelIds) {
+    const model = await loadModel(`${opts.modelsDir}/${id}`, opts.readFile, opts)
+    // requests name models by folder; a manifest that calls itself something else would
+    // leave a model no request can reach
+    if (model.manifest.id !== id) {
+      throw new ModelError(`${opts.modelsDir}/${id}/manifest.json declares id '${model.manifest.id}', but its folder is '${id}': rename one so they match`)
+    }
+    models.set(id, model)
+  }
   return createEngine(models, opts.store)
 }
 

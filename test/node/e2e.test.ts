@@ -29,7 +29,8 @@ let server: ChildProcess
 let base = ''
 
 beforeAll(async () => {
-  const env: NodeJS.ProcessEnv = { ...process.env, PORT: '0', API_TOKEN: '' }
+  const { API_TOKEN: _token, ...inherited } = process.env
+  const env: NodeJS.ProcessEnv = { ...inherited, PORT: '0' }
   server = spawn(process.execPath, ['--import', 'tsx', 'src/hosts/node.ts'], {
     cwd: ROOT,
     env,
