@@ -9,7 +9,8 @@
  */
 import { readFile, writeFile } from 'node:fs/promises'
 import { parseArgs } from 'node:util'
-import { loadEngine } from '../src/runtime/engine.ts'
+import { PlanError } from '../src/core/resolve.ts'
+import { loadEngine, resolveRequest } from '../src/runtime/engine.ts'
 import { checkBackend } from '../src/runtime/ort.ts'
 import { encodePng } from '../src/runtime/png.ts'
 import { fileScheduleStore } from '../src/runtime/schedule-files.ts'
@@ -57,7 +58,6 @@ const engine = await loadEngine({
   modelsDir: values['models-dir'] ?? 'models',
   modelIds: [modelId],
   readFile: async (p) => new Uint8Array(await readFile(p)),
-  store: fileScheduleStore(values.schedules ?? 'schedules'),
   backend,
   threads: intArg('threads', values.threads, 1, 1, 16),
 })
@@ -72,7 +72,14 @@ const guidance = values.guidance === undefined ? info.defaultGuidance : Number(v
 if (!(guidance >= 1 && guidance <= 20)) fail(`--guidance must be a number in [1, 20], got '${values.guidance}'`)
 
 const items = Array.from({ length: batch }, (_, k) => ({ class: cls, seed: seed + k }))
-const out = await engine.generate({ model: modelId, steps, budget, guidance, items })
+let plan
+try {
+  plan = await resolveRequest(info, fileScheduleStore(values.schedules ?? 'schedules'), { steps, budget })
+} catch (e) {
+  if (e instanceof PlanError) fail(`--${e.field ?? 'steps'}: ${e.message}${e.allowed ? ` (allowed: ${JSON.stringify(e.allowed)})` : ''}`)
+  throw e
+}
+const out = await engine.generate({ plan, guidance, items })
 const file = values.out ?? `digit-${cls}-seed${seed}-k${budget}.png`
 await writeFile(file, encodePng(out.images.map((im) => im.pixels), info.image).png)
 const t = out.timing

@@ -5,7 +5,7 @@ import { createApp } from './index.ts'
 import { localGenerate } from './local.ts'
 
 const store = toyStore()
-const engine = await toyEngine(store)
+const engine = await toyEngine()
 const app = createApp({ schedules: store, generate: localGenerate(engine, store) })
 
 const post = (body: unknown, headers: Record<string, string> = {}) =>

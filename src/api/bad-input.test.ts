@@ -5,7 +5,7 @@ import { createApp } from './index.ts'
 import { localGenerate } from './local.ts'
 
 const store = toyStore()
-const app = createApp({ schedules: store, generate: localGenerate(await toyEngine(store), store) })
+const app = createApp({ schedules: store, generate: localGenerate(await toyEngine(), store) })
 
 const minCost = Math.min(...(await store.get(TOY, 20))!.plans.map((p) => p.cost))
 

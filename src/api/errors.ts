@@ -7,6 +7,7 @@ import type { Context, ErrorHandler, NotFoundHandler } from 'hono'
 import { HTTPException } from 'hono/http-exception'
 import type { ContentfulStatusCode } from 'hono/utils/http-status'
 import { z } from 'zod'
+import { PlanError, type PlanErrorKind } from '../core/resolve.ts'
 import { SampleAbortedError } from '../core/sampler.ts'
 import { QueueAbortedError, QueueFullError, QueueTimeoutError } from '../runtime/queue.ts'
 
@@ -47,23 +48,11 @@ const HTTP_CODES: Record<number, string> = {
 /** 499 (nginx's "client closed request"): nobody reads it, but logs stay honest. */
 const CLIENT_CLOSED = 499 as ContentfulStatusCode
 
-/** The engine's EngineError, recognised by shape so this module never loads onnxruntime. */
-function engineError(
-  err: unknown,
-):
-  | { code: string; message: string; field?: string; allowed?: readonly (string | number)[] }
-  | undefined {
-  return err instanceof Error && err.name === 'EngineError' && 'code' in err
-    ? (err as never)
-    : undefined
-}
-
-const ENGINE_STATUS: Record<string, ContentfulStatusCode> = {
-  unknown_model: 404,
-  no_schedule: 404,
-  unknown_budget: 400,
-  bad_request: 400,
-  schedule_mismatch: 503, // a deployment problem, not the client's
+/** How the plan resolver's error kinds map to statuses. */
+const PLAN_STATUS: Record<PlanErrorKind, ContentfulStatusCode> = {
+  not_found: 404,
+  invalid: 400,
+  unavailable: 503, // a deployment problem (stale schedule), not the client's
 }
 
 /** Converts a thrown value to the envelope; logs what the client could not have caused. */
@@ -81,12 +70,11 @@ export function toApiError(err: unknown): ApiError {
   if (err instanceof QueueAbortedError || err instanceof SampleAbortedError) {
     return new ApiError(CLIENT_CLOSED, { code: 'client_closed', message: 'the client went away' })
   }
-  const ee = engineError(err)
-  if (ee) {
-    const body: ErrorBody = { code: ee.code, message: ee.message }
-    if (ee.field) body.field = ee.field
-    if (ee.allowed) body.allowed = ee.allowed
-    return new ApiError(ENGINE_STATUS[ee.code] ?? 400, body)
+  if (err instanceof PlanError) {
+    const body: ErrorBody = { code: err.code, message: err.message }
+    if (err.field) body.field = err.field
+    if (err.allowed) body.allowed = err.allowed
+    return new ApiError(PLAN_STATUS[err.kind], body)
   }
   if (err instanceof HTTPException) {
     const code = HTTP_CODES[err.status] ?? 'http_error'

@@ -4,7 +4,7 @@ import { createApp } from './index.ts'
 import { localGenerate, type LocalOptions } from './local.ts'
 
 const store = toyStore()
-const engine = await toyEngine(store)
+const engine = await toyEngine()
 const appWith = (opts: LocalOptions) =>
   createApp({ schedules: store, generate: localGenerate(engine, store, opts) })
 const post = async (app: ReturnType<typeof appWith>, body: unknown, signal?: AbortSignal) =>

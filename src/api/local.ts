@@ -4,8 +4,9 @@
  * that share (model, steps, budget, guidance) share one sampler run.
  */
 import type { Context } from 'hono'
-import { selectPlan, type ScheduleStore } from '../core/schedule.ts'
-import type { Engine, GenerateOutput, ModelInfo } from '../runtime/engine.ts'
+import type { ResolvedPlan } from '../core/resolve.ts'
+import type { ScheduleStore } from '../core/schedule.ts'
+import { resolveRequest, type Engine, type GenerateOutput, type ModelInfo } from '../runtime/engine.ts'
 import { encodePng } from '../runtime/png.ts'
 import { BatchQueue, type BatchQueueOptions } from '../runtime/queue.ts'
 import type { GenerateBackend } from './backend.ts'
@@ -14,9 +15,7 @@ import type { GenerateRequest } from './schemas.ts'
 
 /** One sampler run's shared parameters: the micro-batching key. */
 export interface RunGroup {
-  model: string
-  steps: number
-  budget: number
+  plan: ResolvedPlan
   guidance: number
 }
 
@@ -27,12 +26,8 @@ export type LocalOptions = Pick<
   'maxBatch' | 'windowMs' | 'maxQueued' | 'timeoutMs' | 'concurrency'
 >
 
-/** Picks steps and budget the way the API documents; throws ApiError for what cannot run. */
-export async function resolveRun(
-  req: GenerateRequest,
-  info: ModelInfo,
-  store: ScheduleStore,
-): Promise<RunGroup> {
+/** Resolves a request against a model the engine runs; throws PlanError for what cannot run. */
+export async function resolveRun(req: GenerateRequest, info: ModelInfo, store: ScheduleStore): Promise<RunGroup> {
   if (req.class >= info.classes) {
     throw new ApiError(400, {
       code: 'invalid_field',
@@ -41,47 +36,8 @@ export async function resolveRun(
       allowed: { min: 0, max: info.classes - 1 },
     })
   }
-  const steps = req.steps ?? info.defaultSteps
-  const schedule = await store.get(info.id, steps)
-  if (!schedule && steps !== info.defaultSteps) {
-    const listed =
-      (await store.index()).models
-        .find((m) => m.model === info.id)
-        ?.schedules.map((s) => s.steps) ?? []
-    const allowed = [...new Set([...listed, info.defaultSteps])].sort((a, b) => a - b)
-    throw new ApiError(404, {
-      code: 'unknown_steps',
-      message: `${info.id} has no ${steps}-step schedule`,
-      field: 'steps',
-      allowed,
-    })
-  }
-  const budgets = [...new Set([...(schedule?.plans.map((p) => p.budget) ?? []), steps])]
-  let budget = steps // full compute unless the client asks for the cache
-  if (req.budget !== undefined) {
-    if (!budgets.includes(req.budget)) {
-      throw new ApiError(400, {
-        code: 'invalid_field',
-        message: `no ${req.budget}-key plan for ${steps} steps`,
-        field: 'budget',
-        allowed: budgets,
-      })
-    }
-    budget = req.budget
-  } else if (req.speedup !== undefined) {
-    const plan = schedule ? selectPlan(schedule, { speedup: req.speedup }) : undefined
-    if (plan) budget = plan.budget
-    else if (req.speedup > 1) {
-      const best = Math.min(...budgets)
-      throw new ApiError(400, {
-        code: 'invalid_field',
-        message: `no plan for ${steps} steps reaches a ${req.speedup}x speedup`,
-        field: 'speedup',
-        allowed: { min: 1, max: Math.floor((steps / best) * 1000) / 1000 },
-      })
-    }
-  }
-  return { model: info.id, steps, budget, guidance: req.guidance ?? info.defaultGuidance }
+  const plan = await resolveRequest(info, store, { steps: req.steps, budget: req.budget, speedup: req.speedup })
+  return { plan, guidance: req.guidance ?? info.defaultGuidance }
 }
 
 function base64(bytes: Uint8Array): string {
@@ -100,7 +56,7 @@ export function localGenerate(
 ): GenerateBackend {
   const queue = new BatchQueue<RunGroup, Item, GenerateOutput>({
     ...opts,
-    key: (g) => `${g.model}\n${g.steps}\n${g.budget}\n${g.guidance}`,
+    key: (g) => `${g.plan.model}\n${g.plan.steps}\n${g.plan.mask}\n${g.guidance}`,
     run: (g, items, signal) => engine.generate({ ...g, items, signal }),
   })
   const models = engine.models()

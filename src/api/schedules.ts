@@ -5,7 +5,8 @@
  */
 import { zValidator } from '@hono/zod-validator'
 import { Hono } from 'hono'
-import { selectPlan, type Schedule, type ScheduleStore } from '../core/schedule.ts'
+import { choosePlan } from '../core/resolve.ts'
+import type { Schedule, ScheduleStore } from '../core/schedule.ts'
 import { isModelId } from '../runtime/schedule-store.ts'
 import { ApiError, validationHook } from './errors.ts'
 import { scheduleQuerySchema } from './schemas.ts'
@@ -74,14 +75,7 @@ export function scheduleRoutes(store: ScheduleStore): Hono {
       ) {
         entry = await cached(base, () => schedule)
       } else {
-        const by =
-          query.budget !== undefined
-            ? { budget: query.budget }
-            : query.speedup !== undefined
-              ? { speedup: query.speedup }
-              : { maxCost: query.maxCost! }
-        const plan = selectPlan(schedule, by)
-        if (!plan) throw noPlan(schedule, query)
+        const plan = choosePlan(schedule, query)
         const { model, modelSha256, steps, solver, forecaster } = schedule
         entry = await cached(`${base}#${plan.budget}`, () => ({
           model,
@@ -106,31 +100,4 @@ function matches(header: string | undefined, tag: string): boolean {
   return (
     header.trim() === '*' || header.split(',').some((t) => t.trim().replace(/^W\//, '') === tag)
   )
-}
-
-function noPlan(s: Schedule, q: { budget?: number; speedup?: number; maxCost?: number }): ApiError {
-  if (q.budget !== undefined) {
-    return new ApiError(400, {
-      code: 'invalid_field',
-      message: `no ${q.budget}-key plan for ${s.steps} steps`,
-      field: 'budget',
-      allowed: s.plans.map((p) => p.budget),
-    })
-  }
-  if (q.speedup !== undefined) {
-    const max = Math.max(...s.plans.map((p) => s.steps / p.budget))
-    return new ApiError(400, {
-      code: 'invalid_field',
-      message: `no plan reaches a ${q.speedup}x speedup`,
-      field: 'speedup',
-      allowed: { min: 1, max: Math.floor(max * 1000) / 1000 },
-    })
-  }
-  const min = Math.min(...s.plans.map((p) => p.cost))
-  return new ApiError(400, {
-    code: 'invalid_field',
-    message: `no plan costs ${q.maxCost} or less`,
-    field: 'maxCost',
-    allowed: { min },
-  })
 }

@@ -50,7 +50,6 @@ async function buildApp(cfg: HostEnv): Promise<Hono> {
     modelsDir: cfg.MODELS_DIR ?? join(ROOT, 'models'),
     modelIds: cfg.MODELS ?? ['tiny-dit-mnist'],
     readFile: async (path) => new Uint8Array(await readFile(path)),
-    store: schedules,
     backend: checkBackend(cfg.BACKEND ?? 'wasm'),
     threads: cfg.ORT_THREADS,
   })

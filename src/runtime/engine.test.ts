@@ -6,7 +6,8 @@ import { pactIndex } from '../core/pact.ts'
 import { planAll } from '../core/planner.ts'
 import type { Schedule, ScheduleStore } from '../core/schedule.ts'
 import { maxAbsDiff } from '../core/tensor.ts'
-import { createEngine, EngineError, loadModel } from './engine.ts'
+import { PlanError } from '../core/resolve.ts'
+import { createEngine, loadModel, resolveRequest, type Engine } from './engine.ts'
 import { modelFingerprint, parseManifest } from './manifest.ts'
 
 const toyDir = join(import.meta.dirname, 'testdata', 'toy-single')
@@ -41,17 +42,36 @@ async function toySchedule(fingerprint: string | null): Promise<Schedule> {
 describe('single-graph model through onnxruntime-web (wasm)', async () => {
   const model = await loadModel(toyDir, read)
   const schedule = await toySchedule(model.fingerprint)
-  const engine = createEngine(new Map([['toy-single', model]]), memoryStore([schedule]))
+  const engine = createEngine(new Map([['toy-single', model]]))
+  const store = memoryStore([schedule])
+  const info = engine.models()[0]
+  /** The request path the hosts take: resolve against the store, then run the plan. */
+  const run = async (e: Engine, s: ScheduleStore, req: { steps?: number; budget?: number; items?: { class: number; seed: number }[]; signal?: AbortSignal }) =>
+    e.generate({
+      plan: await resolveRequest(e.models()[0], s, { steps: req.steps ?? 10, budget: req.budget }),
+      guidance: 2,
+      items: req.items ?? [{ class: 1, seed: 1 }],
+      signal: req.signal,
+    })
 
   it('lists the model from its manifest', () => {
     expect(engine.models()).toEqual([
-      { id: 'toy-single', classes: 10, nullClass: 10, defaultGuidance: 2, defaultSteps: 10, image: { channels: 1, height: 4, width: 4 } },
+      {
+        id: 'toy-single',
+        classes: 10,
+        nullClass: 10,
+        defaultGuidance: 2,
+        defaultSteps: 10,
+        shift: 1,
+        fingerprint: model.fingerprint,
+        image: { channels: 1, height: 4, width: 4 },
+      },
     ])
   })
 
   it('counts one trunk call per key step and follows the plan', async () => {
     for (const budget of [3, 5, 10]) {
-      const out = await engine.generate({ model: 'toy-single', steps: 10, budget, guidance: 2, items: [{ class: 3, seed: 1 }] })
+      const out = await run(engine, store, { budget, items: [{ class: 3, seed: 1 }] })
       expect(out.nfe).toBe(budget)
       expect(out.keySteps).toHaveLength(budget)
       if (budget < 10) expect(out.keySteps).toEqual(schedule.plans.find((p) => p.budget === budget)!.keySteps)
@@ -61,35 +81,36 @@ describe('single-graph model through onnxruntime-web (wasm)', async () => {
 
   it('batch of 4 equals 4 single runs; same seed, same image', async () => {
     const items = [0, 1, 2, 3].map((k) => ({ class: k * 2, seed: 100 + k }))
-    const batch = await engine.generate({ model: 'toy-single', steps: 10, budget: 4, guidance: 2, items })
+    const batch = await run(engine, store, { budget: 4, items })
     for (const [k, item] of items.entries()) {
-      const single = await engine.generate({ model: 'toy-single', steps: 10, budget: 4, guidance: 2, items: [item] })
+      const single = await run(engine, store, { budget: 4, items: [item] })
       expect(maxAbsDiff(batch.images[k].pixels, single.images[0].pixels)).toBeLessThan(1e-5)
-      const again = await engine.generate({ model: 'toy-single', steps: 10, budget: 4, guidance: 2, items: [item] })
+      const again = await run(engine, store, { budget: 4, items: [item] })
       expect(again.images[0].pixels).toEqual(single.images[0].pixels)
     }
   })
 
   it('answers unservable requests with typed errors listing what exists', async () => {
-    const gen = (over: object) => engine.generate({ model: 'toy-single', steps: 10, budget: 4, guidance: 2, items: [{ class: 1, seed: 1 }], ...over })
-    await expect(gen({ model: 'nope' })).rejects.toMatchObject({ code: 'unknown_model', allowed: ['toy-single'] })
-    await expect(gen({ steps: 12 })).rejects.toMatchObject({ code: 'no_schedule', field: 'steps' })
-    await expect(gen({ budget: 11 })).rejects.toMatchObject({ code: 'unknown_budget', field: 'budget' })
-    await expect(gen({ items: [{ class: 10, seed: 1 }] })).rejects.toBeInstanceOf(EngineError)
-    expect((await gen({ steps: 12, budget: 12 })).nfe).toBe(12) // full steps need no schedule
+    const gen = (over: { steps?: number; budget?: number; items?: { class: number; seed: number }[] }) => run(engine, store, { budget: 4, ...over })
+    await expect(gen({ steps: 12 })).rejects.toMatchObject({ code: 'unknown_steps', field: 'steps', allowed: [10] })
+    await expect(gen({ budget: 11 })).rejects.toMatchObject({ code: 'invalid_field', field: 'budget' })
+    await expect(gen({ items: [{ class: 10, seed: 1 }] })).rejects.toMatchObject({ code: 'invalid_field', field: 'class', allowed: { min: 0, max: 9 } })
+    const plan = await resolveRequest(info, store, { steps: 10, budget: 4 })
+    await expect(engine.generate({ plan: { ...plan, model: 'nope' }, guidance: 2, items: [{ class: 1, seed: 1 }] })).rejects.toBeInstanceOf(PlanError)
+    // full compute at the default step count needs no schedule; other step counts need one
+    expect((await run(engine, memoryStore([]), { budget: 10 })).nfe).toBe(10)
+    await expect(gen({ steps: 12, budget: 12 })).rejects.toMatchObject({ code: 'unknown_steps' })
   })
 
   it('refuses a schedule calibrated on other weights', async () => {
-    const stale = createEngine(new Map([['toy-single', model]]), memoryStore([await toySchedule('f'.repeat(64))]))
-    await expect(stale.generate({ model: 'toy-single', steps: 10, budget: 4, guidance: 2, items: [{ class: 1, seed: 1 }] })).rejects.toMatchObject({
-      code: 'schedule_mismatch',
-    })
+    const stale = memoryStore([await toySchedule('f'.repeat(64))])
+    await expect(run(engine, stale, { budget: 4 })).rejects.toMatchObject({ code: 'schedule_mismatch', kind: 'unavailable' })
   })
 
   it('cancels through an AbortSignal', async () => {
     const ctrl = new AbortController()
     ctrl.abort()
-    await expect(engine.generate({ model: 'toy-single', steps: 10, budget: 4, guidance: 2, items: [{ class: 1, seed: 1 }], signal: ctrl.signal })).rejects.toThrow(/aborted/)
+    await expect(run(engine, store, { budget: 4, signal: ctrl.signal })).rejects.toThrow(/aborted/)
   })
 })
 

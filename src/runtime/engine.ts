@@ -1,15 +1,16 @@
 /**
  * The generation engine behind POST /v1/generate on Node and Deno:
  *
- *   const engine = await loadEngine({ modelsDir, modelIds: ['tiny-dit-mnist'], readFile, store, backend })
- *   const out = await engine.generate({ model, steps, budget, guidance, items: [{ class, seed }] })
+ *   const engine = await loadEngine({ modelsDir, modelIds: ['tiny-dit-mnist'], readFile, backend })
+ *   const plan = await resolveRequest(engine.models()[0], store, { steps: 50, budget: 10 })
+ *   const out = await engine.generate({ plan, guidance: 3, items: [{ class, seed }] })
  *
- * One `generate` call is one sampler run for all its items (they share model, steps, budget and
- * guidance: the queue groups requests that way). budget === steps is plain full-step sampling
- * and needs no schedule; any other budget takes that plan from the model's schedule for
- * exactly `steps` steps, never one made for another step count.
+ * One `generate` call is one sampler run for all its items (they share the plan and guidance:
+ * the queue groups requests that way). The engine runs a resolved plan (src/core/resolve.ts)
+ * and never reads schedules itself; `resolveRequest` fetches the schedule a request needs.
  */
 import { StaticMaskPolicy } from '../core/policy.ts'
+import { PlanError, resolvePlan, type PlanModel, type PlanSelector, type ResolvedPlan } from '../core/resolve.ts'
 import { sample, type Denoiser } from '../core/sampler.ts'
 import type { ScheduleStore } from '../core/schedule.ts'
 import { flowEuler } from '../core/solver.ts'
@@ -17,19 +18,16 @@ import { modelFingerprint, parseManifest, readVerifiedGraph, type GraphEntry, ty
 import { createGraphSession, ModelError, type OrtOptions } from './ort.ts'
 import { SingleGraphDenoiser, TrunkHeadDenoiser } from './denoiser.ts'
 
-export interface ModelInfo {
-  id: string
+export interface ModelInfo extends PlanModel {
   classes: number
   nullClass: number
   defaultGuidance: number
-  defaultSteps: number
+  fingerprint: string
   image: { channels: number; height: number; width: number }
 }
 
 export interface GenerateInput {
-  model: string
-  steps: number
-  budget: number
+  plan: ResolvedPlan
   guidance: number
   items: { class: number; seed: number }[]
   signal?: AbortSignal
@@ -57,19 +55,21 @@ export interface Engine {
   generate(input: GenerateInput): Promise<GenerateOutput>
 }
 
-export type EngineErrorCode = 'unknown_model' | 'no_schedule' | 'unknown_budget' | 'bad_request' | 'schedule_mismatch'
-
-/** A request the engine cannot serve; `allowed` lists what would work. */
-export class EngineError extends Error {
-  override name = 'EngineError'
-  constructor(
-    readonly code: EngineErrorCode,
-    message: string,
-    readonly field?: string,
-    readonly allowed?: readonly (string | number)[],
-  ) {
-    super(message)
-  }
+/**
+ * Resolves a request for one of the engine's models: reads the schedule for the requested
+ * step count (if any) and applies the one plan resolver. Throws `PlanError`.
+ */
+export async function resolveRequest(
+  info: ModelInfo,
+  store: ScheduleStore,
+  request: PlanSelector & { steps?: number },
+): Promise<ResolvedPlan> {
+  const steps = request.steps ?? info.defaultSteps
+  const schedule = await store.get(info.id, steps)
+  const listed = schedule
+    ? []
+    : ((await store.index()).models.find((m) => m.model === info.id)?.schedules.map((s) => s.steps) ?? [])
+  return resolvePlan(info, schedule, { ...request, steps }, listed)
 }
 
 export interface LoadedModel {
@@ -98,7 +98,6 @@ export interface EngineOptions extends OrtOptions {
   modelsDir: string
   modelIds: readonly string[]
   readFile: (path: string) => Promise<Uint8Array>
-  store: ScheduleStore
 }
 
 export async function loadEngine(opts: EngineOptions): Promise<Engine> {
@@ -112,66 +111,54 @@ export async function loadEngine(opts: EngineOptions): Promise<Engine> {
     }
     models.set(id, model)
   }
-  return createEngine(models, opts.store)
+  return createEngine(models)
 }
 
-export function createEngine(models: ReadonlyMap<string, LoadedModel>, store: ScheduleStore): Engine {
+export function createEngine(models: ReadonlyMap<string, LoadedModel>): Engine {
+  const infos = [...models.values()].map(({ manifest: m, fingerprint }) => ({
+    id: m.id,
+    classes: m.classes,
+    nullClass: m.nullClass,
+    defaultGuidance: m.defaultGuidance,
+    defaultSteps: m.defaultSteps,
+    shift: m.sigma.shift,
+    fingerprint,
+    image: { channels: m.image.channels, height: m.image.height, width: m.image.width },
+  }))
   return {
-    models: () =>
-      [...models.values()].map(({ manifest: m }) => ({
-        id: m.id,
-        classes: m.classes,
-        nullClass: m.nullClass,
-        defaultGuidance: m.defaultGuidance,
-        defaultSteps: m.defaultSteps,
-        image: { channels: m.image.channels, height: m.image.height, width: m.image.width },
-      })),
+    models: () => infos,
 
-    async generate(input) {
-      const model = models.get(input.model)
-      if (!model) throw new EngineError('unknown_model', `unknown model '${input.model}'`, 'model', [...models.keys()])
+    async generate({ plan, guidance, items, signal }) {
+      const model = models.get(plan.model)
+      if (!model) throw new PlanError('not_found', 'unknown_model', `unknown model '${plan.model}'`, 'model', [...models.keys()])
       const { manifest, denoiser } = model
-      const bad = input.items.find((it) => !Number.isInteger(it.class) || it.class < 0 || it.class >= manifest.classes)
-      if (bad) throw new EngineError('bad_request', `class must be an integer in [0, ${manifest.classes - 1}]`, 'class')
-      let mask = '1'.repeat(input.steps)
-      let order = 1
-      let shift = manifest.sigma.shift
-      if (input.budget !== input.steps) {
-        const schedule = await store.get(input.model, input.steps)
-        if (!schedule) throw new EngineError('no_schedule', `no schedule for ${input.model} at ${input.steps} steps`, 'steps')
-        if (schedule.modelSha256 !== null && schedule.modelSha256 !== model.fingerprint) {
-          throw new EngineError('schedule_mismatch', `the ${input.steps}-step schedule of ${input.model} was calibrated on other weights; recompute it`)
-        }
-        const plan = schedule.plans.find((p) => p.budget === input.budget)
-        if (!plan) {
-          const budgets = [...schedule.plans.map((p) => p.budget), input.steps]
-          throw new EngineError('unknown_budget', `no ${input.budget}-key plan for ${input.steps} steps`, 'budget', budgets)
-        }
-        mask = plan.mask
-        order = schedule.forecaster.order
-        shift = schedule.solver.shift
+      const bad = items.find((it) => !Number.isInteger(it.class) || it.class < 0 || it.class >= manifest.classes)
+      if (bad) {
+        throw new PlanError('invalid', 'invalid_field', `class must be an integer in [0, ${manifest.classes - 1}] for ${manifest.id}`, 'class', {
+          min: 0,
+          max: manifest.classes - 1,
+        })
       }
       const res = await sample(denoiser, flowEuler, {
-        steps: input.steps,
-        classes: input.items.map((it) => it.class),
-        seeds: input.items.map((it) => it.seed),
-        guidance: input.guidance,
-        policy: new StaticMaskPolicy(mask, 'schedule'),
-        order,
-        shift,
-        signal: input.signal,
+        steps: plan.steps,
+        classes: items.map((it) => it.class),
+        seeds: items.map((it) => it.seed),
+        guidance,
+        policy: new StaticMaskPolicy(plan.mask, plan.source),
+        order: plan.order,
+        shift: plan.shift,
+        signal,
       })
-      const row = res.images.data.length / input.items.length
+      const row = res.images.data.length / items.length
       return {
-        model: input.model,
-        steps: input.steps,
-        budget: input.budget,
+        model: plan.model,
+        steps: plan.steps,
+        budget: plan.budget,
         keySteps: res.keySteps,
         nfe: res.nfe,
-        images: input.items.map((it, b) => ({ ...it, pixels: res.images.data.slice(b * row, (b + 1) * row) })),
+        images: items.map((it, b) => ({ ...it, pixels: res.images.data.slice(b * row, (b + 1) * row) })),
         timing: res.timing,
       }
     },
   }
 }
-
