@@ -69,6 +69,9 @@ export function choosePlan(schedule: Pick<Schedule, 'steps' | 'plans'>, by: Plan
           ? selectPlan(schedule, { maxCost: by.maxCost })
           : undefined
   if (plan) return plan
+  if (by.budget === undefined && by.speedup === undefined && by.maxCost === undefined) {
+    throw new PlanError('invalid', 'invalid_field', 'send one of budget, speedup, maxCost', 'budget', schedule.plans.map((p) => p.budget))
+  }
   throw noPlan(schedule, by, [])
 }
 
