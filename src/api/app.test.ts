@@ -23,6 +23,7 @@ describe('read routes', () => {
       ok: true,
       generate: 'local',
       queue: { queued: 0, running: 0, batches: 0 },
+      schedules: { refused: [] },
     })
   })
 

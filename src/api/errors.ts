@@ -9,6 +9,7 @@ import type { ContentfulStatusCode } from 'hono/utils/http-status'
 import { z } from 'zod'
 import { PlanError, type PlanErrorKind } from '../core/resolve.ts'
 import { SampleAbortedError } from '../core/sampler.ts'
+import { ScheduleRefusedError } from '../runtime/schedule-store.ts'
 import { QueueAbortedError, QueueFullError, QueueTimeoutError } from '../runtime/queue.ts'
 
 /** What a field accepts: an inclusive range or a list of values. */
@@ -69,6 +70,9 @@ export function toApiError(err: unknown): ApiError {
     return new ApiError(504, { code: 'timeout', message: err.message })
   if (err instanceof QueueAbortedError || err instanceof SampleAbortedError) {
     return new ApiError(CLIENT_CLOSED, { code: 'client_closed', message: 'the client went away' })
+  }
+  if (err instanceof ScheduleRefusedError) {
+    return new ApiError(503, { code: 'schedule_refused', message: err.message })
   }
   if (err instanceof PlanError) {
     const body: ErrorBody = { code: err.code, message: err.message }

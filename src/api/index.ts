@@ -7,6 +7,7 @@
  */
 import { Hono } from 'hono'
 import type { ScheduleStore } from '../core/schedule.ts'
+import type { VerifyingScheduleStore } from '../runtime/schedule-store.ts'
 import type { GenerateBackend } from './backend.ts'
 import { notFound, onError } from './errors.ts'
 import { generateRoutes } from './generate.ts'
@@ -32,13 +33,20 @@ export function createApp(deps: AppDeps): Hono {
   const app = new Hono()
   app.onError(onError)
   app.notFound(notFound)
-  app.get('/healthz', (c) =>
-    c.json(
-      { ok: true, generate: deps.generate?.kind ?? 'none', queue: deps.generate?.stats?.() },
+  const refused = () => ('refused' in deps.schedules ? (deps.schedules as VerifyingScheduleStore).refused() : [])
+  app.get('/healthz', async (c) => {
+    await deps.schedules.index().catch(() => undefined) // a refused index shows up below
+    return c.json(
+      {
+        ok: true,
+        generate: deps.generate?.kind ?? 'none',
+        queue: deps.generate?.stats?.(),
+        schedules: { refused: refused() },
+      },
       200,
       { 'Cache-Control': 'no-store' },
-    ),
-  )
+    )
+  })
   app.get('/openapi.json', (c) =>
     c.body(openapi, 200, {
       'Content-Type': 'application/json',

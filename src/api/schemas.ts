@@ -174,4 +174,9 @@ export const healthSchema = z.object({
   queue: z
     .object({ queued: z.number().int(), running: z.number().int(), batches: z.number().int() })
     .optional(),
+  schedules: z.object({
+    refused: z
+      .array(z.object({ file: z.string(), reason: z.string() }))
+      .describe('Schedule files this host would not serve, and why'),
+  }),
 })

@@ -96,11 +96,7 @@ export function resolvePlan(
     const allowed = [...new Set([...listedSteps, model.defaultSteps])].sort((a, b) => a - b)
     throw new PlanError('not_found', 'unknown_steps', `${model.id} has no ${steps}-step schedule`, 'steps', allowed)
   }
-  const wantsFull =
-    request.budget === steps ||
-    (request.speedup !== undefined && request.speedup <= 1) ||
-    (request.budget === undefined && request.speedup === undefined && request.maxCost === undefined)
-  if (wantsFull) return full
+  if (isFullRequest(request, steps)) return full
   if (!schedule) throw noPlan({ steps, plans: [] }, request, [steps])
   const shift = checkCompatible(model, schedule)
   let plan: SchedulePlan
@@ -123,6 +119,15 @@ export function resolvePlan(
     cost: plan.cost,
     source: 'schedule',
   }
+}
+
+/** True when a request asks for plain sampling: no selector, budget = steps, or speedup <= 1. */
+export function isFullRequest(by: PlanSelector, steps: number): boolean {
+  return (
+    by.budget === steps ||
+    (by.speedup !== undefined && by.speedup <= 1) ||
+    (by.budget === undefined && by.speedup === undefined && by.maxCost === undefined)
+  )
 }
 
 /** Plain N-step sampling: every step a key step. */

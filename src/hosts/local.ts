@@ -13,7 +13,7 @@ import type { Hono } from 'hono'
 import { EnvError, limitsFromEnv, parseHostEnv, type HostEnv } from '../api/env.ts'
 import { createApp } from '../api/index.ts'
 import { localGenerate } from '../api/local.ts'
-import { loadEngine } from '../runtime/engine.ts'
+import { loadEngine, verifySchedules } from '../runtime/engine.ts'
 import { checkBackend, ModelError } from '../runtime/ort.ts'
 import { fileScheduleStore } from '../runtime/schedule-files.ts'
 
@@ -53,6 +53,7 @@ async function buildApp(cfg: HostEnv): Promise<Hono> {
     backend: checkBackend(cfg.BACKEND ?? 'wasm'),
     threads: cfg.ORT_THREADS,
   })
+  await verifySchedules(engine.models(), schedules)
   const limits = limitsFromEnv(cfg)
   const generate = localGenerate(engine, schedules, {
     maxBatch: limits.maxBatch,

@@ -10,13 +10,14 @@
  * and never reads schedules itself; `resolveRequest` fetches the schedule a request needs.
  */
 import { StaticMaskPolicy } from '../core/policy.ts'
-import { PlanError, resolvePlan, type PlanModel, type PlanSelector, type ResolvedPlan } from '../core/resolve.ts'
+import { checkCompatible, fullPlan, isFullRequest, PlanError, resolvePlan, type PlanModel, type PlanSelector, type ResolvedPlan } from '../core/resolve.ts'
 import { sample, type Denoiser } from '../core/sampler.ts'
 import type { ScheduleStore } from '../core/schedule.ts'
 import { flowEuler } from '../core/solver.ts'
 import { modelFingerprint, parseManifest, readVerifiedGraph, type GraphEntry, type Manifest } from './manifest.ts'
 import { createGraphSession, ModelError, type OrtOptions } from './ort.ts'
 import { SingleGraphDenoiser, TrunkHeadDenoiser } from './denoiser.ts'
+import { ScheduleRefusedError } from './schedule-store.ts'
 
 export interface ModelInfo extends PlanModel {
   classes: number
@@ -65,11 +66,42 @@ export async function resolveRequest(
   request: PlanSelector & { steps?: number },
 ): Promise<ResolvedPlan> {
   const steps = request.steps ?? info.defaultSteps
-  const schedule = await store.get(info.id, steps)
+  let schedule
+  try {
+    schedule = await store.get(info.id, steps)
+  } catch (err) {
+    if (!(err instanceof ScheduleRefusedError)) throw err
+    // a refused schedule costs the cache, never plain sampling at a step count it lists
+    if (isFullRequest(request, steps)) return fullPlan(info, steps)
+    throw new PlanError('unavailable', 'schedule_refused', `${err.message}; only full compute (budget ${steps}) runs at ${steps} steps`, 'budget', [steps])
+  }
   const listed = schedule
     ? []
     : ((await store.index()).models.find((m) => m.model === info.id)?.schedules.map((s) => s.steps) ?? [])
   return resolvePlan(info, schedule, { ...request, steps }, listed)
+}
+
+/**
+ * Checks every listed schedule of the engine's models against its model (weights and shift)
+ * at boot, so a mismatch is refused, reported by /healthz, and never half-used. Returns the
+ * number of schedules that passed.
+ */
+export async function verifySchedules(models: readonly ModelInfo[], store: ScheduleStore & { refuse?(model: string, steps: number, reason: string): void }): Promise<number> {
+  const index = await store.index()
+  let ok = 0
+  for (const info of models) {
+    for (const { steps } of index.models.find((m) => m.model === info.id)?.schedules ?? []) {
+      try {
+        const schedule = await store.get(info.id, steps)
+        if (schedule) checkCompatible(info, schedule)
+        ok++
+      } catch (err) {
+        if (err instanceof PlanError) store.refuse?.(info.id, steps, err.message)
+        else if (!(err instanceof ScheduleRefusedError)) throw err
+      }
+    }
+  }
+  return ok
 }
 
 export interface LoadedModel {

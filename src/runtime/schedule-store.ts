@@ -30,18 +30,56 @@ export function isStepCount(steps: number): boolean {
 
 const EMPTY_INDEX: ScheduleIndex = { schema: 'dpcache-schedule-index/v1', models: [] }
 
+/** A schedule file the store would not serve, and why (reported by /healthz). */
+export interface ScheduleRefusal {
+  file: string
+  reason: string
+}
+
+/** Thrown by `get` for a listed schedule that failed verification. */
+export class ScheduleRefusedError extends Error {
+  override name = 'ScheduleRefusedError'
+  constructor(readonly refusal: ScheduleRefusal) {
+    super(`${refusal.file} was refused: ${refusal.reason}`)
+  }
+}
+
+export interface VerifyingScheduleStore extends ScheduleStore {
+  /** Files refused so far: a malformed index, or schedules that failed their checks. */
+  refused(): ScheduleRefusal[]
+  /** Refuses a schedule for a reason found outside the store (e.g. it does not fit its model). */
+  refuse(model: string, steps: number, reason: string): void
+}
+
+async function sha256Hex(text: string): Promise<string> {
+  const digest = await crypto.subtle.digest('SHA-256', new TextEncoder().encode(text))
+  return [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, '0')).join('')
+}
+
+const sameList = (a: readonly number[], b: readonly number[]) => a.length === b.length && a.every((x, k) => x === b[k])
+
 /**
- * Builds a store. Schedules are static for the life of a process, so parsed files are cached
- * (including misses: a probe for a file that is absent stays cheap). A missing `index.json`
- * means "no schedules yet", not an error; a malformed one throws.
+ * Builds a store that trusts nothing on disk. Schedules are static for the life of a process,
+ * so verdicts are cached (misses included). A missing `index.json` means "no schedules yet";
+ * a malformed one is refused and the store serves no schedules (every other route keeps
+ * working). A schedule is served only if its bytes match the index's sha256, its budgets
+ * match the index's list, and it parses; otherwise `get` throws `ScheduleRefusedError` and
+ * the refusal is listed by `refused()`.
  */
-export function readerScheduleStore(read: ScheduleReader): ScheduleStore {
+export function readerScheduleStore(read: ScheduleReader): VerifyingScheduleStore {
   let index: Promise<ScheduleIndex> | undefined
   const files = new Map<string, Promise<Schedule | undefined>>()
+  const refusals = new Map<string, string>()
 
   const loadIndex = async (): Promise<ScheduleIndex> => {
     const text = await read('index.json')
-    return text === undefined ? EMPTY_INDEX : parseScheduleIndex(JSON.parse(text))
+    if (text === undefined) return EMPTY_INDEX
+    try {
+      return parseScheduleIndex(JSON.parse(text))
+    } catch (err) {
+      refusals.set('index.json', (err as Error).message)
+      return EMPTY_INDEX
+    }
   }
 
   const load = async (model: string, steps: number): Promise<Schedule | undefined> => {
@@ -50,16 +88,28 @@ export function readerScheduleStore(read: ScheduleReader): ScheduleStore {
       .find((m) => m.model === model)
       ?.schedules.find((s) => s.steps === steps)
     if (!entry) return undefined
-    const text = await read(`${model}/${steps}.json`)
-    if (text === undefined) return undefined
-    const schedule = parseSchedule(JSON.parse(text))
-    if (schedule.model !== model || schedule.steps !== steps) {
-      throw new Error(`${model}/${steps}.json holds ${schedule.model} at ${schedule.steps} steps`)
+    const file = `${model}/${steps}.json`
+    const text = await read(file)
+    const refuse = (reason: string): never => {
+      refusals.set(file, reason)
+      throw new ScheduleRefusedError({ file, reason })
     }
+    if (text === undefined) return refuse('listed in index.json but missing')
+    const digest = await sha256Hex(text)
+    if (digest !== entry.sha256) refuse(`sha256 ${digest} does not match index.json (${entry.sha256})`)
+    let schedule: Schedule
+    try {
+      schedule = parseSchedule(JSON.parse(text))
+    } catch (err) {
+      return refuse((err as Error).message)
+    }
+    if (schedule.model !== model || schedule.steps !== steps) refuse(`holds ${schedule.model} at ${schedule.steps} steps`)
+    const budgets = schedule.plans.map((p) => p.budget)
+    if (!sameList(budgets, entry.budgets)) refuse(`has budgets ${budgets.join(',')}, index.json lists ${entry.budgets.join(',')}`)
     return schedule
   }
 
-  const store: ScheduleStore = {
+  const store: VerifyingScheduleStore = {
     index() {
       index ??= loadIndex().catch((err) => {
         index = undefined // a transient read failure must not stick
@@ -73,12 +123,21 @@ export function readerScheduleStore(read: ScheduleReader): ScheduleStore {
       let hit = files.get(key)
       if (!hit) {
         hit = load(model, steps).catch((err) => {
-          files.delete(key)
+          // a verdict on the file's content sticks; a read failure may be transient
+          if (!(err instanceof ScheduleRefusedError)) files.delete(key)
           throw err
         })
         files.set(key, hit)
       }
       return hit
+    },
+    refused: () => [...refusals].map(([file, reason]) => ({ file, reason })),
+    refuse(model, steps, reason) {
+      const file = `${model}/${steps}.json`
+      refusals.set(file, reason)
+      const verdict = Promise.reject(new ScheduleRefusedError({ file, reason }))
+      verdict.catch(() => {}) // read by later gets, not unhandled now
+      files.set(`${model}/${steps}`, verdict)
     },
   }
   return store
