@@ -145,7 +145,9 @@ function describeIssue(
   if (!field) return { code: 'invalid_body', message: `expected a JSON object: ${issue.message}` }
   const body: ErrorBody = { code: 'invalid_field', message: `${field}: ${issue.message}`, field }
   const p = props[issue.path[0] as string]
-  if (p?.enum) body.allowed = p.enum
+  const own = issue.code === 'custom' ? (issue.params as { allowed?: Allowed } | undefined)?.allowed : undefined
+  if (own) body.allowed = own
+  else if (p?.enum) body.allowed = p.enum
   else if (p && (p.minimum !== undefined || p.maximum !== undefined))
     body.allowed = { min: p.minimum, max: p.maximum }
   return body

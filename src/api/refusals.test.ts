@@ -1,3 +1,4 @@
+/* eslint-disable @typescript-eslint/no-explicit-any */
 /**
  * Schedules on disk that fail verification cost only what they carry: the cache at their step
  * count. Plain sampling, other routes and other files keep working, and /healthz says why.
@@ -41,17 +42,17 @@ describe('a tampered schedule file', async () => {
   it('is refused; full-step generation at its step count still runs', async () => {
     const full = await post(app, {})
     expect(full.status).toBe(200)
-    expect((await full.json()).nfe).toBe(10)
+    expect(((await full.json()) as any).nfe).toBe(10)
     const cached = await post(app, { budget: 5 })
     expect(cached.status).toBe(503)
-    expect((await cached.json()).error).toMatchObject({ code: 'schedule_refused', field: 'budget', allowed: [10] })
+    expect(((await cached.json()) as any).error).toMatchObject({ code: 'schedule_refused', field: 'budget', allowed: [10] })
     const route = await app.request(`/v1/schedules/${TOY}/10?budget=5`)
     expect(route.status).toBe(503)
   })
 
   it('leaves the other files served and shows up in /healthz', async () => {
     expect((await post(app, { steps: 20, budget: 5 })).status).toBe(200)
-    const health = await (await app.request('/healthz')).json()
+    const health = (await (await app.request('/healthz')).json()) as any
     expect(health.schedules.refused).toEqual([{ file: `${TOY}/10.json`, reason: expect.stringMatching(/sha256/) }])
   })
 })
@@ -65,7 +66,7 @@ describe('a schedule planned with another shift than the model samples with', as
 
   it('is refused at boot, naming both shifts', async () => {
     expect((await post(app, { budget: 5 })).status).toBe(503)
-    const health = await (await app.request('/healthz')).json()
+    const health = (await (await app.request('/healthz')).json()) as any
     expect(health.schedules.refused[0].reason).toMatch(/shift 3, the model samples with 1/)
   })
 })
@@ -80,9 +81,9 @@ describe('a truncated index.json', async () => {
   it('takes no route down: models, generate at full steps and health answer', async () => {
     const models = await app.request('/v1/models')
     expect(models.status).toBe(200)
-    expect((await models.json()).models).toEqual([expect.objectContaining({ id: TOY, generate: true, schedules: [] })])
+    expect(((await models.json()) as any).models).toEqual([expect.objectContaining({ id: TOY, generate: true, schedules: [] })])
     expect((await post(app, {})).status).toBe(200)
-    const health = await (await app.request('/healthz')).json()
+    const health = (await (await app.request('/healthz')).json()) as any
     expect(health.schedules.refused).toEqual([{ file: 'index.json', reason: expect.any(String) }])
     expect((await app.request(`/v1/schedules/${TOY}/10`)).status).toBe(404)
   })

@@ -18,7 +18,9 @@ export interface Limits {
 
 export const DEFAULT_LIMITS: Limits = { bodyBytes: 4096, maxBatch: 16, maxSteps: 1000 }
 
-const SEED_MAX = 2 ** 32 - 1
+/** Seeds are 32-bit; image k of a batch uses seed + k, which must stay within 32 bits too. */
+export const SEED_MAX = 2 ** 32 - 1
+const SEED_RANGE = `seed must be an integer in [0, ${SEED_MAX}]`
 
 export function generateRequestSchema(limits: Limits) {
   return z
@@ -26,12 +28,12 @@ export function generateRequestSchema(limits: Limits) {
       model: z.string().regex(MODEL_ID, 'not a model id').describe('Model id, see GET /v1/models'),
       class: z.number().int().min(0).max(65_535).describe('Class label; the model sets the range'),
       seed: z
-        .number()
-        .int()
-        .min(0)
-        .max(SEED_MAX)
+        .number({ error: SEED_RANGE })
+        .int({ error: SEED_RANGE })
+        .min(0, { error: SEED_RANGE })
+        .max(SEED_MAX, { error: SEED_RANGE })
         .optional()
-        .describe('Noise seed; image k uses seed + k. Random when absent'),
+        .describe('Noise seed; image k uses seed + k, so seed + batch - 1 <= 4294967295. Random when absent'),
       steps: z
         .number()
         .int()
@@ -73,6 +75,17 @@ export function generateRequestSchema(limits: Limits) {
     .refine((r) => r.budget === undefined || r.speedup === undefined, {
       path: ['speedup'],
       message: 'send budget or speedup, not both',
+    })
+    .superRefine((r, ctx) => {
+      if (r.seed !== undefined && r.seed + r.batch - 1 > SEED_MAX) {
+        const max = SEED_MAX - r.batch + 1
+        ctx.addIssue({
+          code: 'custom',
+          path: ['seed'],
+          message: `seed + batch - 1 must be at most ${SEED_MAX} (image k uses seed + k): with batch ${r.batch}, seed at most ${max}`,
+          params: { allowed: { min: 0, max } },
+        })
+      }
     })
 }
 
