@@ -51,7 +51,7 @@ describe('read routes', () => {
   it('serves a schedule file with strong caching and answers 304 to its ETag', async () => {
     const res = await app.request(`/v1/schedules/${TOY}/20`)
     expect(res.status).toBe(200)
-    expect(res.headers.get('cache-control')).toBe('public, max-age=86400, immutable')
+    expect(res.headers.get('cache-control')).toBe('public, max-age=300, must-revalidate')
     const tag = res.headers.get('etag')!
     expect(tag).toMatch(/^"[0-9a-f]{40}"$/)
     const body = (await res.json()) as { schema: string; plans: unknown[] }
@@ -62,7 +62,7 @@ describe('read routes', () => {
     })
     expect(again.status).toBe(304)
     expect(again.headers.get('etag')).toBe(tag)
-    expect(again.headers.get('cache-control')).toContain('immutable')
+    expect(again.headers.get('cache-control')).toContain('must-revalidate')
     expect(await again.text()).toBe('')
     const listed = await app.request(`/v1/schedules/${TOY}/20`, {
       headers: { 'If-None-Match': `"other", W/${tag}` },
@@ -196,5 +196,36 @@ describe('POST /v1/generate (real engine, toy model)', () => {
     })
     expect(res.status).toBe(503)
     expect(((await res.json()) as any).error.code).toBe('generate_unavailable')
+  })
+})
+
+describe('HTTP details', () => {
+  it('405 names the allowed methods in Allow and in the envelope', async () => {
+    const res = await app.request('/v1/models', { method: 'DELETE' })
+    expect(res.status).toBe(405)
+    expect(res.headers.get('allow')).toBe('GET, HEAD')
+    expect(((await res.json()) as { error: { allowed: string[] } }).error.allowed).toEqual(['GET', 'HEAD'])
+    const gen = await app.request('/v1/generate')
+    expect(gen.headers.get('allow')).toBe('POST')
+  })
+
+  it('compresses JSON for clients that accept it, never PNGs', async () => {
+    const res = await app.request('/openapi.json', { headers: { 'accept-encoding': 'gzip' } })
+    expect(res.headers.get('content-encoding')).toBe('gzip')
+    const text = await new Response(res.body!.pipeThrough(new DecompressionStream('gzip'))).text()
+    expect(JSON.parse(text).openapi).toBe('3.1.0')
+    const png = await post({ model: TOY, class: 1, seed: 1 }, { 'accept-encoding': 'gzip' })
+    expect(png.headers.get('content-type')).toBe('image/png')
+    expect(png.headers.get('content-encoding')).toBeNull()
+  })
+
+  it('an early error on an unread body ends the connection instead of leaving it half-read', async () => {
+    const res = await app.request('/v1/generate', {
+      method: 'POST',
+      headers: { 'content-type': 'text/plain' },
+      body: 'x'.repeat(100),
+    })
+    expect(res.status).toBe(415)
+    expect(res.headers.get('connection')).toBe('close')
   })
 })

@@ -1,15 +1,15 @@
 /**
  * POST /v1/generate. The checks run cheapest first and in the order a client would fix
- * them: token (401), a backend at all (503), media type (415), size (413), JSON syntax
- * (400), schema (400); then the backend resolves model, steps and budget and runs the request.
+ * them: token (401), a backend at all (503), media type and encoding (415), size (413), JSON
+ * syntax (400), schema (400); then the backend resolves the plan and runs the request.
  */
-import { zValidator } from '@hono/zod-validator'
-import { Hono, type MiddlewareHandler } from 'hono'
-import { bodyLimit } from 'hono/body-limit'
+import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi'
+import type { MiddlewareHandler } from 'hono'
 import { timingSafeEqual } from 'hono/utils/buffer'
 import type { GenerateBackend } from './backend.ts'
 import { ApiError, validationHook } from './errors.ts'
-import { generateRequestSchema, type Limits } from './schemas.ts'
+import { errorResponse, resultHeaders, retryAfterHeader } from './openapi.ts'
+import { generateJsonSchema, generateRequestSchema, type GenerateRequest, type Limits } from './schemas.ts'
 
 /** Bearer token check; a no-op when no token is configured (schedules never need one). */
 export function requireToken(token: string | undefined): MiddlewareHandler {
@@ -46,16 +46,82 @@ function requireBackend(backend: GenerateBackend | undefined): MiddlewareHandler
 
 const JSON_TYPE = /^application\/json\s*(;|$)/i
 
-/** 415 unless the body is declared JSON (checked before reading any of it). */
+/** 415 unless the body is declared JSON and not encoded (checked before reading any of it). */
 const requireJson: MiddlewareHandler = async function requireJson(c, next) {
   if (!JSON_TYPE.test(c.req.header('content-type') ?? '')) {
     throw new ApiError(415, {
       code: 'unsupported_media_type',
       message: 'send the request as application/json',
+      field: 'content-type',
       allowed: ['application/json'],
     })
   }
+  const encoding = (c.req.header('content-encoding') ?? 'identity').trim().toLowerCase()
+  if (encoding !== 'identity') {
+    throw new ApiError(415, {
+      code: 'unsupported_media_type',
+      message: `request bodies are read as sent: Content-Encoding '${encoding}' is not supported`,
+      field: 'content-encoding',
+      allowed: ['identity'],
+    })
+  }
   return next()
+}
+
+/**
+ * Answers that leave the body unread end the connection and cancel the stream: a client that
+ * reuses a pooled connection would otherwise send its next request into the rest of this
+ * body (Node), and an unread stream must not keep the isolate busy (workerd).
+ */
+const releaseUnreadBody: MiddlewareHandler = async function releaseUnreadBody(c, next) {
+  await next()
+  if (c.res.status >= 400 && c.req.raw.body && !c.req.raw.bodyUsed) {
+    await c.req.raw.body.cancel().catch(() => undefined)
+    c.res.headers.set('Connection', 'close')
+  }
+}
+
+/**
+ * The size limit, on the declared length first and then on what arrives (chunked bodies);
+ * what it stops reading it cancels.
+ */
+function limitBody(maxSize: number): MiddlewareHandler {
+  const tooLarge = () =>
+    new ApiError(
+      413,
+      { code: 'payload_too_large', message: `request body over ${maxSize} bytes`, allowed: { max: maxSize } },
+      { Connection: 'close' },
+    )
+  return async function limitBody(c, next) {
+    const body = c.req.raw.body
+    if (!body) return next()
+    const declared = c.req.header('content-length')
+    if (declared !== undefined && !c.req.header('transfer-encoding')) {
+      if (!/^[0-9]+$/.test(declared) || Number(declared) > maxSize) {
+        await body.cancel().catch(() => undefined)
+        throw tooLarge()
+      }
+      return next()
+    }
+    const reader = body.getReader()
+    const chunks: Uint8Array[] = []
+    let size = 0
+    for (;;) {
+      const { done, value } = await reader.read()
+      if (done) break
+      size += value.length
+      if (size > maxSize) {
+        await reader.cancel().catch(() => undefined)
+        throw tooLarge()
+      }
+      chunks.push(value)
+    }
+    const whole = new Uint8Array(size)
+    let at = 0
+    for (const chunk of chunks) whole.set(chunk, (at += chunk.length) - chunk.length)
+    c.req.raw = new Request(c.req.raw, { body: whole })
+    return next()
+  }
 }
 
 /** Parses once, so malformed JSON gets its own code (hono caches the body for the validator). */
@@ -68,29 +134,55 @@ const parseJson: MiddlewareHandler = async function parseJson(c, next) {
   return next()
 }
 
-export function generateRoutes(
+export function generateRoute(limits: Limits, backend: GenerateBackend | undefined, token: string | undefined) {
+  const schema = generateRequestSchema(limits)
+  return {
+    schema,
+    route: createRoute({
+      method: 'post',
+      path: '/v1/generate',
+      summary: 'Generate images with a DPCache plan',
+      security: [{}, { bearer: [] }],
+      middleware: [
+        releaseUnreadBody,
+        requireToken(token),
+        requireBackend(backend),
+        requireJson,
+        limitBody(limits.bodyBytes),
+        parseJson,
+      ] as const,
+      request: { body: { required: true, content: { 'application/json': { schema } } } },
+      responses: {
+        200: {
+          description: 'png: one PNG (a grid for batch > 1); json: base64 PNGs, key steps and timing',
+          headers: resultHeaders,
+          content: {
+            'image/png': { schema: z.string().openapi({ format: 'binary' }) },
+            'application/json': { schema: generateJsonSchema },
+          },
+        },
+        400: errorResponse('Invalid field or malformed JSON, naming the field and what it allows'),
+        401: errorResponse('Missing or wrong bearer token'),
+        404: errorResponse('Unknown model or steps, listing what exists'),
+        413: errorResponse('Body too large'),
+        415: errorResponse('Not application/json, or an encoded body'),
+        429: errorResponse('Queue full; Retry-After estimates the wait', retryAfterHeader),
+        499: errorResponse('The client went away (logged; nobody reads it)'),
+        502: errorResponse('Worker: no generate host answered (connection errors or 5xx)'),
+        503: errorResponse('No generate backend here, a refused schedule, or a host not ready yet'),
+        504: errorResponse('Not finished within TIMEOUT_MS (queueing plus running)'),
+      },
+    }),
+  }
+}
+
+export function registerGenerate(
+  app: OpenAPIHono,
   backend: GenerateBackend | undefined,
   limits: Limits,
   token: string | undefined,
-): Hono {
-  const schema = generateRequestSchema(limits)
-  return new Hono().post(
-    '/v1/generate',
-    requireToken(token),
-    requireBackend(backend),
-    requireJson,
-    bodyLimit({
-      maxSize: limits.bodyBytes,
-      onError: () => {
-        throw new ApiError(413, {
-          code: 'payload_too_large',
-          message: `request body over ${limits.bodyBytes} bytes`,
-          allowed: { max: limits.bodyBytes },
-        })
-      },
-    }),
-    parseJson,
-    zValidator('json', schema, validationHook(schema)),
-    (c) => backend!.handle(c.req.valid('json'), c),
-  )
+): void {
+  const { schema, route } = generateRoute(limits, backend, token)
+  // the route's middleware tuple hides the validated type from inference; the schema is `schema`
+  app.openapi(route, (c) => backend!.handle(c.req.valid('json' as never) as GenerateRequest, c) as never, validationHook(schema))
 }

@@ -4,17 +4,21 @@
  *
  *   const schedules = fileScheduleStore('schedules')
  *   const app = createApp({ schedules, generate: localGenerate(engine, schedules) })
+ *
+ * Routes are declared with their schemas (`@hono/zod-openapi`), so `/openapi.json` is
+ * generated from what the routes really accept and answer, with the limits this app applies.
  */
-import { Hono } from 'hono'
+import { createRoute, OpenAPIHono } from '@hono/zod-openapi'
+import { compress } from 'hono/compress'
 import type { ScheduleStore } from '../core/schedule.ts'
 import type { VerifyingScheduleStore } from '../runtime/schedule-store.ts'
 import type { GenerateBackend } from './backend.ts'
-import { notFound, onError } from './errors.ts'
-import { generateRoutes } from './generate.ts'
-import { modelRoutes } from './models.ts'
-import { openApiDocument } from './openapi.ts'
-import { scheduleRoutes } from './schedules.ts'
-import { DEFAULT_LIMITS, type Limits } from './schemas.ts'
+import { ApiError, notFound, onError, sendError } from './errors.ts'
+import { registerGenerate } from './generate.ts'
+import { registerModels } from './models.ts'
+import { BEARER, documentFrame } from './openapi.ts'
+import { registerSchedules } from './schedules.ts'
+import { DEFAULT_LIMITS, healthSchema, type Limits } from './schemas.ts'
 
 export interface AppDeps {
   schedules: ScheduleStore
@@ -27,36 +31,66 @@ export interface AppDeps {
 
 export const API_VERSION = '1.0.0'
 
-export function createApp(deps: AppDeps): Hono {
+const healthRoute = createRoute({
+  method: 'get',
+  path: '/healthz',
+  summary: 'Liveness, queue depth and refused schedule files',
+  responses: { 200: { description: 'Up', content: { 'application/json': { schema: healthSchema } } } },
+})
+
+/** The app hosts serve (`app.fetch`) and tests call (`app.request`). */
+export type App = OpenAPIHono
+
+export function createApp(deps: AppDeps): App {
   const limits = { ...DEFAULT_LIMITS, ...deps.limits } satisfies Limits
-  const openapi = JSON.stringify(openApiDocument(limits, API_VERSION))
-  const app = new Hono()
+  const app = new OpenAPIHono()
   app.onError(onError)
-  app.notFound(notFound)
+  // JSON answers are compressed when the client accepts it; PNGs already are
+  app.use(compress())
+
   const refused = () => ('refused' in deps.schedules ? (deps.schedules as VerifyingScheduleStore).refused() : [])
-  app.get('/healthz', async (c) => {
+  app.openapi(healthRoute, async (c) => {
     await deps.schedules.index().catch(() => undefined) // a refused index shows up below
-    return c.json(
-      {
-        ok: true,
-        generate: deps.generate?.kind ?? 'none',
-        queue: deps.generate?.stats?.(),
-        schedules: { refused: refused() },
-      },
-      200,
-      { 'Cache-Control': 'no-store' },
-    )
+    const body = {
+      ok: true,
+      generate: deps.generate?.kind ?? ('none' as const),
+      queue: deps.generate?.stats?.(),
+      schedules: { refused: refused() },
+    }
+    return c.json(body, 200, { 'Cache-Control': 'no-store' })
   })
+  registerModels(app, deps.schedules, deps.generate)
+  registerSchedules(app, deps.schedules)
+  registerGenerate(app, deps.generate, limits, deps.apiToken)
+
+  app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', BEARER)
+  const document = JSON.stringify(app.getOpenAPI31Document(documentFrame(API_VERSION)))
   app.get('/openapi.json', (c) =>
-    c.body(openapi, 200, {
-      'Content-Type': 'application/json',
-      'Cache-Control': 'public, max-age=300',
-    }),
+    c.body(document, 200, { 'Content-Type': 'application/json', 'Cache-Control': 'public, max-age=300' }),
   )
-  app.route('/', modelRoutes(deps.schedules, deps.generate))
-  app.route('/', scheduleRoutes(deps.schedules))
-  app.route('/', generateRoutes(deps.generate, limits, deps.apiToken))
+  app.notFound(methodAware(app))
   return app
+}
+
+/** 405 with `Allow` when the path exists under other methods; the 404 envelope otherwise. */
+function methodAware(app: OpenAPIHono) {
+  const routes = app.routes
+    .filter((r) => r.method !== 'ALL')
+    .map((r) => ({ method: r.method, pattern: new RegExp(`^${r.path.replace(/:[^/]+/g, '[^/]+')}$`) }))
+  return (c: Parameters<Parameters<OpenAPIHono['notFound']>[0]>[0]) => {
+    const methods = [...new Set(routes.filter((r) => r.pattern.test(c.req.path)).map((r) => r.method))]
+    if (methods.length === 0) return notFound(c)
+    if (methods.includes('GET')) methods.push('HEAD')
+    const allow = methods.join(', ')
+    return sendError(
+      c,
+      new ApiError(
+        405,
+        { code: 'method_not_allowed', message: `${c.req.method} is not allowed on ${c.req.path}`, allowed: methods },
+        { Allow: allow },
+      ),
+    )
+  }
 }
 
 // the in-process backend (local.ts) is imported by the hosts that run it, so the Worker

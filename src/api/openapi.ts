@@ -1,40 +1,38 @@
 /**
- * GET /openapi.json, generated from the zod schemas the routes validate with (zod 4's
- * `z.toJSONSchema`), never written by hand.
+ * Pieces every route definition shares, so `/openapi.json` is generated from the routes
+ * themselves (`@hono/zod-openapi`): the error envelope as a response, the headers results
+ * carry, and the document's frame. Nothing here restates a path or a schema by hand.
  */
-import { z } from 'zod'
-import { scheduleSchema } from '../core/schedule.ts'
-import {
-  errorSchema,
-  generateJsonSchema,
-  generateRequestSchema,
-  healthSchema,
-  modelsResponseSchema,
-  planResponseSchema,
-  scheduleQuerySchema,
-  type Limits,
-} from './schemas.ts'
+import { z } from '@hono/zod-openapi'
+import { errorSchema } from './schemas.ts'
 
-type Json = Record<string, unknown>
-
-const schemaOf = (s: z.ZodType, io: 'input' | 'output' = 'output'): Json => {
-  const { $schema: _, ...rest } = z.toJSONSchema(s, { io, unrepresentable: 'any' }) as Json
-  return rest
+/** An error answer: the one envelope, with the headers that status carries. */
+export function errorResponse(description: string, headers?: z.ZodObject) {
+  return {
+    description,
+    content: { 'application/json': { schema: errorSchema } },
+    ...(headers ? { headers } : {}),
+  }
 }
 
-const json = (s: z.ZodType, description: string) => ({
-  description,
-  content: { 'application/json': { schema: schemaOf(s) } },
-})
-const ERROR = { $ref: '#/components/schemas/Error' }
-const err = (description: string) => ({
-  description,
-  content: { 'application/json': { schema: ERROR } },
+/** Seconds after which a retry has a fair chance (429, 503 while warming up). */
+export const retryAfterHeader = z.object({
+  'Retry-After': z.string().regex(/^[0-9]+$/).describe('Whole seconds to wait before retrying'),
 })
 
-/** Builds the OpenAPI 3.1 document for the limits this app was created with. */
-export function openApiDocument(limits: Limits, version: string): Json {
-  const query = schemaOf(scheduleQuerySchema, 'input') as { properties: Record<string, Json> }
+/** What a generate result says about its run, on PNG and JSON answers alike. */
+export const resultHeaders = z.object({
+  'X-Model': z.string().describe('Model that ran'),
+  'X-Steps': z.string().describe('Sampler steps'),
+  'X-Budget': z.string().describe('Key steps of the plan (trunk evaluations per image)'),
+  'X-NFE': z.string().describe('Trunk evaluations of the run (equals the budget)'),
+  'X-Key-Steps': z.string().describe('Comma-separated key steps'),
+  'X-Batch': z.string().describe('requests=R; items=I: what shared the sampler run'),
+  'Server-Timing': z.string().describe('total, queue, trunk and head milliseconds'),
+})
+
+/** The document's frame; paths and components come from the registered routes. */
+export function documentFrame(version: string) {
   return {
     openapi: '3.1.0',
     info: {
@@ -42,86 +40,11 @@ export function openApiDocument(limits: Limits, version: string): Json {
       version,
       description: 'DPCache key-step schedules (arXiv 2602.22654) and cached diffusion sampling.',
     },
-    components: {
-      schemas: { Error: schemaOf(errorSchema) },
-      securitySchemes: {
-        bearer: {
-          type: 'http',
-          scheme: 'bearer',
-          description: 'Only when the host sets API_TOKEN',
-        },
-      },
-    },
-    paths: {
-      '/healthz': { get: { summary: 'Liveness', responses: { 200: json(healthSchema, 'Up') } } },
-      '/v1/models': {
-        get: {
-          summary: 'Models, their step counts and budgets',
-          responses: { 200: json(modelsResponseSchema, 'Models') },
-        },
-      },
-      '/v1/schedules/{model}/{steps}': {
-        get: {
-          summary: 'A schedule file, or one plan of it',
-          parameters: [
-            { name: 'model', in: 'path', required: true, schema: { type: 'string' } },
-            { name: 'steps', in: 'path', required: true, schema: { type: 'integer' } },
-            ...Object.entries(query.properties).map(([name, schema]) => ({
-              name,
-              in: 'query',
-              required: false,
-              schema,
-            })),
-          ],
-          responses: {
-            200: {
-              description:
-                'The schedule file (no selector) or one plan; ETag and immutable caching',
-              content: {
-                'application/json': {
-                  schema: { oneOf: [schemaOf(scheduleSchema), schemaOf(planResponseSchema)] },
-                },
-              },
-            },
-            304: { description: 'Not modified (If-None-Match)' },
-            400: err('Bad selector, naming the field and what it allows'),
-            404: err('Unknown model or steps, listing what exists'),
-          },
-        },
-      },
-      '/v1/generate': {
-        post: {
-          summary: 'Generate images with a DPCache plan',
-          security: [{}, { bearer: [] }],
-          requestBody: {
-            required: true,
-            content: {
-              'application/json': { schema: schemaOf(generateRequestSchema(limits), 'input') },
-            },
-          },
-          responses: {
-            200: {
-              description:
-                'png: one PNG (a grid for batch > 1); json: base64 PNGs, key steps and timing',
-              content: {
-                'image/png': { schema: { type: 'string', format: 'binary' } },
-                'application/json': { schema: schemaOf(generateJsonSchema) },
-              },
-            },
-            400: err('Invalid field or malformed JSON'),
-            401: err('Missing or wrong bearer token'),
-            404: err('Unknown model or steps'),
-            413: err('Body too large'),
-            415: err('Not application/json'),
-            429: err('Queue full; see Retry-After'),
-            503: err('No generate backend on this host'),
-            504: err('Timed out'),
-          },
-        },
-      },
-      '/openapi.json': {
-        get: { summary: 'This document', responses: { 200: { description: 'OpenAPI 3.1' } } },
-      },
-    },
   }
+}
+
+export const BEARER = {
+  type: 'http' as const,
+  scheme: 'bearer',
+  description: 'Only when the host sets API_TOKEN',
 }

@@ -91,6 +91,12 @@ export function generateRequestSchema(limits: Limits) {
 
 export type GenerateRequest = z.output<ReturnType<typeof generateRequestSchema>>
 
+/** Path of GET /v1/schedules/:model/:steps; unknown values are a 404 listing what exists. */
+export const scheduleParamsSchema = z.object({
+  model: z.string().describe('Model id, see GET /v1/models'),
+  steps: z.string().describe('Sampler steps, as the index lists them (e.g. 50)'),
+})
+
 /** Query string of GET /v1/schedules/:model/:steps: at most one selector. */
 export const scheduleQuerySchema = z
   .strictObject({
@@ -185,7 +191,7 @@ export const healthSchema = z.object({
   ok: z.boolean(),
   generate: z.enum(['local', 'remote', 'none']),
   queue: z
-    .object({ queued: z.number().int(), running: z.number().int(), batches: z.number().int() })
+    .object({ queued: z.number().int(), running: z.number().int(), batches: z.number().int().optional() })
     .optional(),
   schedules: z.object({
     refused: z

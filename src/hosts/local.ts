@@ -9,9 +9,8 @@ import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { env, exit, stderr } from 'node:process'
 import { fileURLToPath } from 'node:url'
-import type { Hono } from 'hono'
 import { EnvError, limitsFromEnv, parseHostEnv, type HostEnv } from '../api/env.ts'
-import { createApp } from '../api/index.ts'
+import { createApp, type App } from '../api/index.ts'
 import { localGenerate } from '../api/local.ts'
 import { loadEngine, verifySchedules } from '../runtime/engine.ts'
 import { checkBackend, ModelError } from '../runtime/ort.ts'
@@ -36,7 +35,7 @@ export function hostEnv(): HostEnv {
 }
 
 /** Loads the engine and builds the app; exits 2 with one line on a model it cannot load. */
-export async function localApp(cfg: HostEnv = hostEnv()): Promise<Hono> {
+export async function localApp(cfg: HostEnv = hostEnv()): Promise<App> {
   try {
     return await buildApp(cfg)
   } catch (err) {
@@ -44,7 +43,7 @@ export async function localApp(cfg: HostEnv = hostEnv()): Promise<Hono> {
   }
 }
 
-async function buildApp(cfg: HostEnv): Promise<Hono> {
+async function buildApp(cfg: HostEnv): Promise<App> {
   const schedules = fileScheduleStore(cfg.SCHEDULES_DIR ?? join(ROOT, 'schedules'))
   const engine = await loadEngine({
     modelsDir: cfg.MODELS_DIR ?? join(ROOT, 'models'),

@@ -6,7 +6,7 @@
  */
 import { Hono } from 'hono'
 import { EnvError, limitsFromEnv, parseHostEnv } from '../api/env.ts'
-import { createApp } from '../api/index.ts'
+import { createApp, type App } from '../api/index.ts'
 import { proxyGenerate } from '../api/proxy.ts'
 import { readerScheduleStore } from '../runtime/schedule-store.ts'
 
@@ -19,9 +19,12 @@ export interface Env {
 }
 
 // one app per isolate and env, so parsed schedules and ETags are reused across requests
-const apps = new WeakMap<Env, Hono>()
+/** What the Worker needs of an app: its fetch. */
+type Served = Pick<App, 'fetch'>
 
-function appFor(env: Env): Hono {
+const apps = new WeakMap<Env, Served>()
+
+function appFor(env: Env): Served {
   let app = apps.get(env)
   if (!app) {
     app = configuredApp(env)
@@ -31,7 +34,7 @@ function appFor(env: Env): Hono {
 }
 
 /** A Worker cannot exit on a bad variable: it answers 503 naming it, on every route. */
-function configuredApp(env: Env): Hono {
+function configuredApp(env: Env): Served {
   let cfg
   try {
     cfg = parseHostEnv(env as unknown as Record<string, unknown>)

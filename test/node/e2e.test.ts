@@ -4,6 +4,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process'
 import { readFileSync } from 'node:fs'
+import { connect } from 'node:net'
 import { join } from 'node:path'
 import { decode } from 'fast-png'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -184,5 +185,40 @@ describe('bad input over HTTP (real model)', () => {
     minBudget: Math.min(...schedule.budgets),
     missingSteps: 7,
     minCost: Math.min(...plans.map((p) => p.cost)),
+  })
+})
+
+/** One raw HTTP/1.1 exchange over a fresh socket; resolves with everything the server sent. */
+function rawExchange(request: string): Promise<string> {
+  const { port } = new URL(base)
+  return new Promise((resolve, reject) => {
+    const socket = connect(Number(port), '127.0.0.1', () => socket.end(request))
+    let text = ''
+    socket.on('data', (d) => (text += d))
+    socket.on('end', () => resolve(text))
+    socket.on('error', reject)
+  })
+}
+
+describe('connections (real sockets)', () => {
+  it('a 3 MB body gets 413 and the next request on the pooled client still works', async () => {
+    const big = await generate({ class: 1, pad: 'x'.repeat(3_000_000) })
+    expect(big.status).toBe(413)
+    expect(big.headers.get('connection')).toBe('close')
+    await big.text()
+    for (let k = 0; k < 3; k++) {
+      const next = await fetch(`${base}/healthz`)
+      expect(next.status).toBe(200)
+      await next.json()
+    }
+  })
+
+  it("Node's own 400 and 431 carry the JSON envelope", async () => {
+    const malformed = await rawExchange('GARBAGE\r\n\r\n')
+    expect(malformed).toMatch(/^HTTP\/1\.1 400 /)
+    expect(JSON.parse(malformed.split('\r\n\r\n')[1]).error.code).toBe('bad_request')
+    const huge = await rawExchange(`GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: ${'y'.repeat(20_000)}\r\n\r\n`)
+    expect(huge).toMatch(/^HTTP\/1\.1 431 /)
+    expect(JSON.parse(huge.split('\r\n\r\n')[1]).error.code).toBe('headers_too_large')
   })
 })
