@@ -94,6 +94,24 @@ Deno.test({
         view.getUint32(16) === 56 && view.getUint32(20) === 56,
         `size ${view.getUint32(16)}x${view.getUint32(20)}`,
       )
+      // the Host header must not rewrite the routed path (Deno builds request.url from it)
+      const raw = async (request: string) => {
+        const conn = await Deno.connect({ hostname: '127.0.0.1', port: Number(new URL(base).port) })
+        await conn.write(new TextEncoder().encode(request))
+        const answer = await new Response(conn.readable).text()
+        return answer
+      }
+      const body = JSON.stringify({ model: MODEL, class: 1, seed: 1 })
+      const forged = await raw(
+        `POST /public/x HTTP/1.1\r\nHost: x/v1/generate#\r\nContent-Type: application/json\r\n` +
+          `Content-Length: ${body.length}\r\nConnection: close\r\n\r\n${body}`,
+      )
+      assert(/^HTTP\/1\.1 400 /.test(forged) && forged.includes('invalid Host header'), forged.slice(0, 300))
+      const plain = await raw(
+        `POST /public/x HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n` +
+          `Content-Length: ${body.length}\r\nConnection: close\r\n\r\n${body}`,
+      )
+      assert(/^HTTP\/1\.1 404 /.test(plain) && !plain.includes('image/png'), plain.slice(0, 300))
     } finally {
       child.kill('SIGTERM')
       await child.status

@@ -71,7 +71,7 @@ describe('Worker: schedules from the ASSETS binding', () => {
   })
 
   it('answers /healthz and /openapi.json', async () => {
-    expect(await (await get('/healthz')).json()).toEqual({ ok: true, generate: 'remote' })
+    expect(await (await get('/healthz')).json()).toEqual({ ok: true, generate: 'remote', schedules: { refused: [] } })
     const doc = (await (await get('/openapi.json')).json()) as { paths: Record<string, unknown> }
     expect(Object.keys(doc.paths)).toContain('/v1/generate')
   })
