@@ -1,7 +1,13 @@
+import { readFile } from 'node:fs/promises'
+import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { toyEngine, toyStore, TOY } from '../../test/fixtures/toy.ts'
 import { createApp } from './index.ts'
 import { localGenerate, type LocalOptions } from './local.ts'
+import type { Denoiser } from '../core/sampler.ts'
+import { createEngine, loadModel } from '../runtime/engine.ts'
+
+const TOY_DIR = join(import.meta.dirname, '..', 'runtime', 'testdata', TOY)
 
 const store = toyStore()
 const engine = await toyEngine()
@@ -46,18 +52,32 @@ describe('generate under load (real engine, toy model)', () => {
     expect(((await res.json()) as any).error.code).toBe('timeout')
   })
 
-  it('cancels the run of a client that goes away', async () => {
-    const backend = localGenerate(engine, store)
+  it('cancels the run of a client that goes away, mid-run', async () => {
+    // the toy behind a trunk that counts its calls, so the test sees how far the run went
+    const model = await loadModel(TOY_DIR, async (p) => new Uint8Array(await readFile(p)))
+    let trunkCalls = 0
+    const inner = model.denoiser
+    const counting: Denoiser = {
+      imageDims: inner.imageDims,
+      featureDims: inner.featureDims,
+      nullClass: inner.nullClass,
+      trunk: (...args) => ((trunkCalls += 1), inner.trunk(...args)),
+      head: (...args) => inner.head(...args),
+    }
+    const backend = localGenerate(createEngine(new Map([[TOY, { ...model, denoiser: counting }]])), store)
     const app = createApp({ schedules: store, generate: backend })
     const ac = new AbortController()
     const pending = post(app, heavy(20), ac.signal)
-    await new Promise((r) => setTimeout(r, 5))
+    // abort once the run has started and done some work, so the sampler (not the queue) must stop it
+    for (let k = 0; k < 2000 && trunkCalls < 2; k++) await new Promise((r) => setTimeout(r, 1))
+    expect(trunkCalls).toBeGreaterThanOrEqual(2)
     ac.abort()
     const res = await pending.catch((e: unknown) => e)
     // app.request either surfaces the abort or the 499 envelope; either way the runner is freed
     if (res instanceof Response) expect(res.status).toBe(499)
-    for (let k = 0; k < 100 && backend.stats!().running > 0; k++)
-      await new Promise((r) => setTimeout(r, 5))
+    for (let k = 0; k < 400 && backend.stats!().running > 0; k++) await new Promise((r) => setTimeout(r, 5))
     expect(backend.stats!()).toMatchObject({ queued: 0, running: 0 })
+    // a full 20-step run makes 20 trunk calls; the cancelled one stopped within a step or two
+    expect(trunkCalls).toBeLessThan(10)
   })
 })
