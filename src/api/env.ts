@@ -10,6 +10,7 @@
  * and ` 10 ` are not integers). Unknown variables are ignored: a process environment holds
  * many that are not ours.
  */
+import { MODEL_ID_PATTERN } from '../core/schedule.ts'
 import { DEFAULT_LIMITS } from './schemas.ts'
 
 /** Backends a host may be asked for; which of them work depends on the host (see ort.ts). */
@@ -55,14 +56,16 @@ function oneOf<T extends string>(values: readonly T[]): Spec<T> {
   }
 }
 
-const MODEL_LIST = /^[a-z0-9][a-z0-9._-]{0,63}(,[a-z0-9][a-z0-9._-]{0,63})*$/
 
 const specs = {
   PORT: int(0, 65_535),
   /** Comma list of model folders to load. */
   MODELS: {
     allowed: 'a comma-separated list of model ids (a-z, 0-9, ".", "_", "-"), no spaces',
-    parse: (raw: string) => (MODEL_LIST.test(raw) ? raw.split(',') : undefined),
+    parse: (raw: string) => {
+      const ids = raw.split(',')
+      return ids.every((id) => MODEL_ID_PATTERN.test(id)) ? ids : undefined
+    },
   },
   MODELS_DIR: { allowed: 'a directory path', parse: (raw: string) => raw || undefined },
   SCHEDULES_DIR: { allowed: 'a directory path', parse: (raw: string) => raw || undefined },

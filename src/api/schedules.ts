@@ -6,6 +6,7 @@
  */
 import { createRoute, type OpenAPIHono } from '@hono/zod-openapi'
 import type { MiddlewareHandler } from 'hono'
+import { hexDigest } from '../core/digest.ts'
 import { choosePlan } from '../core/resolve.ts'
 import { scheduleSchema, type Schedule, type ScheduleStore } from '../core/schedule.ts'
 import { isModelId } from '../runtime/schedule-store.ts'
@@ -14,11 +15,6 @@ import { errorResponse } from './openapi.ts'
 import { planResponseSchema, scheduleParamsSchema, scheduleQuerySchema } from './schemas.ts'
 
 export const SCHEDULE_CACHE_CONTROL = 'public, max-age=300, must-revalidate'
-
-async function sha1(text: string): Promise<string> {
-  const digest = await crypto.subtle.digest('SHA-1', new TextEncoder().encode(text))
-  return [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, '0')).join('')
-}
 
 /** Step counts as file names write them: `050` is not the 50-step file. */
 const STEPS = /^[1-9][0-9]{0,3}$/
@@ -102,7 +98,7 @@ export function registerSchedules(app: OpenAPIHono, store: ScheduleStore): void 
     let hit = memo.get(key)
     if (!hit) {
       const body = JSON.stringify(make())
-      hit = sha1(body).then((h) => ({ body, tag: `"${h}"` }))
+      hit = hexDigest('SHA-1', body).then((h) => ({ body, tag: `"${h}"` }))
       memo.set(key, hit) // keys are (file, plan) pairs, so this stays as small as the schedules
     }
     return hit

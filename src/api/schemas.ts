@@ -3,7 +3,7 @@
  * here, so the document cannot drift from what the routes accept.
  */
 import { z } from 'zod'
-import { planSchema, scheduleSchema } from '../core/schedule.ts'
+import { MAX_STEPS, planSchema, scheduleSchema } from '../core/schedule.ts'
 import { MODEL_ID } from '../runtime/schedule-store.ts'
 
 /** Limits a deployment may tighten; the schemas are built from them. */
@@ -16,7 +16,7 @@ export interface Limits {
   maxSteps: number
 }
 
-export const DEFAULT_LIMITS: Limits = { bodyBytes: 4096, maxBatch: 16, maxSteps: 1000 }
+export const DEFAULT_LIMITS: Limits = { bodyBytes: 4096, maxBatch: 16, maxSteps: MAX_STEPS }
 
 /** Seeds are 32-bit; image k of a batch uses seed + k, which must stay within 32 bits too. */
 export const SEED_MAX = 2 ** 32 - 1
@@ -104,13 +104,13 @@ export const scheduleQuerySchema = z
       .number()
       .int()
       .min(1)
-      .max(1000)
+      .max(MAX_STEPS)
       .optional()
       .describe('Exactly this many key steps'),
     speedup: z.coerce
       .number()
       .min(1)
-      .max(1000)
+      .max(MAX_STEPS)
       .optional()
       .describe('Lowest-cost plan with steps / budget >= speedup'),
     maxCost: z.coerce

@@ -1,5 +1,5 @@
 /**
- * The DPCache sampling loop (DESIGN.md Sec. 2): at a key step run the trunk and feed the
+ * The DPCache sampling loop (the design notes, section 2): at a key step run the trunk and feed the
  * forecaster; at any other step forecast the trunk output; always run the cheap head; then
  * one solver step. Batch is the leading dimension, and classifier-free guidance stacks the
  * conditional and unconditional rows into one trunk call: the forecaster is element-wise, so

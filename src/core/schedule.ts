@@ -10,9 +10,12 @@ import { PLAN_METHODS } from './planner.ts'
 export const SCHEDULE_SCHEMA = 'dpcache-schedule/v1'
 export const INDEX_SCHEMA = 'dpcache-schedule-index/v1'
 
-const modelId = z
-  .string()
-  .regex(/^[a-z0-9][a-z0-9._-]{0,63}$/, 'model ids are lower-case letters, digits, ".", "_" and "-"')
+/** Model ids: one path segment, lower case, never starting with '.' (so never '..'). */
+export const MODEL_ID_PATTERN = /^[a-z0-9][a-z0-9._-]{0,63}$/
+/** The most sampler steps anything here plans, stores or runs. */
+export const MAX_STEPS = 1000
+
+const modelId = z.string().regex(MODEL_ID_PATTERN, 'model ids are lower-case letters, digits, ".", "_" and "-"')
 const sha256 = z.string().regex(/^[0-9a-f]{64}$/, 'expected a lower-case hex sha256')
 
 export const planSchema = z
@@ -32,7 +35,7 @@ export const scheduleSchema = z
     model: modelId,
     /** sha256 of the model graphs the calibration ran (null for imported tensors). */
     modelSha256: sha256.nullable(),
-    steps: z.number().int().min(2).max(1000),
+    steps: z.number().int().min(2).max(MAX_STEPS),
     solver: z.object({ kind: z.literal('flow-euler'), shift: z.number().positive() }).strict(),
     forecaster: z
       .object({

@@ -27,14 +27,6 @@ export function tensor(data: Float32Array, dims: readonly number[]): Tensor {
   return { data, dims: [...dims] }
 }
 
-export function zeros(dims: readonly number[]): Tensor {
-  return { data: new Float32Array(sizeOf(dims)), dims: [...dims] }
-}
-
-export function clone(t: Tensor): Tensor {
-  return { data: t.data.slice(), dims: [...t.dims] }
-}
-
 /** Concatenates tensors along the leading (batch) axis; trailing dims must match. */
 export function concatBatch(parts: readonly Tensor[]): Tensor {
   if (parts.length === 0) throw new RangeError('concatBatch needs at least one tensor')
@@ -53,20 +45,6 @@ export function concatBatch(parts: readonly Tensor[]): Tensor {
     offset += p.data.length
   }
   return { data: out, dims: [batch, ...tail] }
-}
-
-/** Rows `start..end` (exclusive) of the batch axis, as a copy. */
-export function sliceBatch(t: Tensor, start: number, end: number): Tensor {
-  const row = sizeOf(t.dims.slice(1))
-  return { data: t.data.slice(start * row, end * row), dims: [end - start, ...t.dims.slice(1)] }
-}
-
-/** Mean absolute difference between two equally sized arrays. */
-export function meanAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  if (a.length !== b.length) throw new RangeError(`length mismatch ${a.length} vs ${b.length}`)
-  let s = 0
-  for (let k = 0; k < a.length; k++) s += Math.abs(a[k] - b[k])
-  return a.length === 0 ? 0 : s / a.length
 }
 
 /** Largest absolute element-wise difference. */

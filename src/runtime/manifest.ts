@@ -3,6 +3,7 @@
  * served. Any model that follows it works, not just the demo: a user's own exported DiT as
  * trunk + head, or as a single graph (then its output is forecast instead of trunk features).
  */
+import { hexDigest } from '../core/digest.ts'
 import { z } from 'zod'
 import { ModelError } from './ort.ts'
 
@@ -51,12 +52,6 @@ export function parseManifest(value: unknown, where: string): Manifest {
   return r.data
 }
 
-/** Lower-case hex sha256 with WebCrypto (Node 20, Deno, workerd and browsers all have it). */
-export async function sha256Hex(bytes: Uint8Array): Promise<string> {
-  const digest = await crypto.subtle.digest('SHA-256', bytes as Uint8Array<ArrayBuffer>)
-  return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, '0')).join('')
-}
-
 /** Reads a graph file and refuses it unless its hash is the manifest's. */
 export async function readVerifiedGraph(
   readFile: (path: string) => Promise<Uint8Array>,
@@ -65,7 +60,7 @@ export async function readVerifiedGraph(
   entry: GraphEntry,
 ): Promise<Uint8Array> {
   const bytes = await readFile(`${dir}/${entry.file}`)
-  const actual = await sha256Hex(bytes)
+  const actual = await hexDigest('SHA-256', bytes)
   if (actual !== entry.sha256) {
     throw new ModelError(
       `${modelId}/${entry.file}: sha256 ${actual} does not match the manifest's ${entry.sha256}; the file was changed or is truncated`,
@@ -83,5 +78,5 @@ export async function modelFingerprint(m: Manifest): Promise<string> {
     .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
     .map(([name, g]) => `${name}:${g.sha256}\n`)
     .join('')
-  return sha256Hex(new TextEncoder().encode(lines))
+  return hexDigest('SHA-256', lines)
 }

@@ -4,7 +4,10 @@
  * from a model id that passed the schema's regex and an integer step count, so no request can
  * name a path outside the schedule root.
  */
+import { hexDigest } from '../core/digest.ts'
 import {
+  MAX_STEPS,
+  MODEL_ID_PATTERN,
   parseSchedule,
   parseScheduleIndex,
   type Schedule,
@@ -16,7 +19,7 @@ import {
 export type ScheduleReader = (relativePath: string) => Promise<string | undefined>
 
 /** The model ids the schedule schema accepts; checked before any path is built. */
-export const MODEL_ID = /^[a-z0-9][a-z0-9._-]{0,63}$/
+export const MODEL_ID = MODEL_ID_PATTERN
 
 /** True for ids that are safe as one path segment: no '/', and no leading '.' (so no '..'). */
 export function isModelId(model: string): boolean {
@@ -25,7 +28,7 @@ export function isModelId(model: string): boolean {
 
 /** True for a step count that can name a schedule file. */
 export function isStepCount(steps: number): boolean {
-  return Number.isInteger(steps) && steps >= 1 && steps <= 1000
+  return Number.isInteger(steps) && steps >= 1 && steps <= MAX_STEPS
 }
 
 const EMPTY_INDEX: ScheduleIndex = { schema: 'dpcache-schedule-index/v1', models: [] }
@@ -49,11 +52,6 @@ export interface VerifyingScheduleStore extends ScheduleStore {
   refused(): ScheduleRefusal[]
   /** Refuses a schedule for a reason found outside the store (e.g. it does not fit its model). */
   refuse(model: string, steps: number, reason: string): void
-}
-
-async function sha256Hex(text: string): Promise<string> {
-  const digest = await crypto.subtle.digest('SHA-256', new TextEncoder().encode(text))
-  return [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, '0')).join('')
 }
 
 const sameList = (a: readonly number[], b: readonly number[]) => a.length === b.length && a.every((x, k) => x === b[k])
@@ -95,7 +93,7 @@ export function readerScheduleStore(read: ScheduleReader): VerifyingScheduleStor
       throw new ScheduleRefusedError({ file, reason })
     }
     if (text === undefined) return refuse('listed in index.json but missing')
-    const digest = await sha256Hex(text)
+    const digest = await hexDigest('SHA-256', text)
     if (digest !== entry.sha256) refuse(`sha256 ${digest} does not match index.json (${entry.sha256})`)
     let schedule: Schedule
     try {

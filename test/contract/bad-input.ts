@@ -1,7 +1,7 @@
 /**
  * The bad-input contract: every request here is something a client can send, and each must
  * get the JSON envelope with the right status and field, never a 500. Shared like Hono's
- * `common.case.test.ts`: the in-process app and the Node server over HTTP both run it.
+ * `src/router/common.case.test.ts` (in honojs/hono): the in-process app and the Node server over HTTP both run it.
  */
 import { expect, it } from 'vitest'
 
