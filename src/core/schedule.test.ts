@@ -43,6 +43,19 @@ describe('schedule schema', () => {
     })
   }
 
+  it('records unknowns of an imported tensor as null, with its origin and the greedy cost', () => {
+    const s = valid()
+    Object.assign(s, { modelSha256: null, solver: { kind: 'flow-euler', shift: null } })
+    s.calibration = { ...s.calibration, source: 'imported', samples: null, seeds: null, classes: null, guidance: null, origin: { source: 'a release', licence: 'Apache-2.0' } }
+    s.plans[0].greedyCost = 4.5
+    const parsed = parseSchedule(s)
+    expect(parsed.solver.shift).toBeNull()
+    expect(parsed.calibration).toMatchObject({ seeds: null, classes: null, origin: { licence: 'Apache-2.0' } })
+    expect(parsed.plans[0].greedyCost).toBe(4.5)
+    expect(() => parseSchedule({ ...s, solver: { kind: 'flow-euler', shift: 0 } })).toThrow(/solver\.shift/)
+    expect(() => parseSchedule({ ...s, calibration: { ...s.calibration, origin: { source: 'x' } } })).toThrow(/origin\.licence/)
+  })
+
   it('validates the index', () => {
     expect(() =>
       parseScheduleIndex({ schema: 'dpcache-schedule-index/v1', models: [{ model: 'm', schedules: [{ steps: 5, file: 'm/5.json', sha256: 'c'.repeat(64), budgets: [2, 3] }] }] }),

@@ -24,8 +24,22 @@ export const planSchema = z
     keySteps: z.array(z.number().int().nonnegative()).min(1),
     mask: z.string().regex(/^[01]+$/, 'mask is a string of 0 and 1'),
     cost: z.number().nonnegative(),
+    /**
+     * What the paper's released (greedy) planner costs at this budget on the same tensor and
+     * settings: the saving of the exact planner is `greedyCost - cost`. Absent in older files.
+     */
+    greedyCost: z.number().nonnegative().optional(),
     nfe: z.number().int().positive(),
     speedup: z.number().positive(),
+  })
+  .strict()
+
+/** Where an imported cost tensor comes from and under which licence it was released. */
+export const originSchema = z
+  .object({
+    source: z.string().min(1),
+    licence: z.string().min(1),
+    url: z.string().url().optional(),
   })
   .strict()
 
@@ -36,7 +50,11 @@ export const scheduleSchema = z
     /** sha256 of the model graphs the calibration ran (null for imported tensors). */
     modelSha256: sha256.nullable(),
     steps: z.number().int().min(2).max(MAX_STEPS),
-    solver: z.object({ kind: z.literal('flow-euler'), shift: z.number().positive() }).strict(),
+    /**
+     * `shift: null` means unknown (an imported tensor whose sampler we did not run): a runtime
+     * must check such a schedule against, or fall back to, the model's own manifest.
+     */
+    solver: z.object({ kind: z.literal('flow-euler'), shift: z.number().positive().nullable() }).strict(),
     forecaster: z
       .object({
         kind: z.literal('taylor'),
@@ -51,11 +69,13 @@ export const scheduleSchema = z
       .object({
         source: z.enum(['calibrated', 'imported']),
         samples: z.number().int().positive().nullable(),
-        seeds: z.array(z.number().int().nonnegative()),
-        classes: z.array(z.number().int().nonnegative()),
+        /** null: not known (imported tensors); [] is never used to mean "unknown". */
+        seeds: z.array(z.number().int().nonnegative()).nullable(),
+        classes: z.array(z.number().int().nonnegative()).nullable(),
         guidance: z.number().positive().nullable(),
         pactFile: z.string(),
         pactSha256: sha256,
+        origin: originSchema.optional(),
       })
       .strict(),
     planner: z
