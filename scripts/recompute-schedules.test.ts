@@ -36,7 +36,7 @@ describe('npm run schedules', () => {
     expect(await main([...toy, '--steps', '10', '--steps', '8', '--out', b])).toBe(0)
     const [la, lb] = [await listing(a), await listing(b)]
     expect(Object.keys(la).sort()).toEqual(
-      ['/index.json', ...[8, 10].flatMap((n) => ['json', 'pact.npy', 'pact.json', 'errors.svg', 'costs.svg', 'keys.svg'].map((s) => `/toy-single/${n}.${s}`))].sort(),
+      ['/index.json', '/toy-single/recipe.json', ...[8, 10].flatMap((n) => ['json', 'pact.npy', 'pact.json', 'errors.svg', 'costs.svg', 'keys.svg'].map((s) => `/toy-single/${n}.${s}`))].sort(),
     )
     expect(la).toEqual(lb)
     const s = parseSchedule(JSON.parse(await readFile(join(a, 'toy-single', '10.json'), 'utf8')))
@@ -62,14 +62,30 @@ describe('npm run schedules', () => {
     const data = new Float64Array(n * (n + 1) * (n + 1)).fill(Infinity)
     for (let i = 0; i < n; i++) for (let p = 0; p < Math.max(i, 1); p++) for (let j = i + 1; j <= n; j++) data[pactIndex(n, p, i, j)] = (j - i) ** 2 + ((p * 7 + i * 3 + j) % 5) / 10
     await writeFile(join(dir, 'in.npy'), writeNpy({ shape: [n, n + 1, n + 1], data }))
-    const code = await main(['--import-pact', join(dir, 'in.npy'), '--model', 'imported-x', '--steps', '7', '--forced-first', '2', '--max-jump', '4', '--order', '2', '--out', join(dir, 'out')])
+    const code = await main(['--import-pact', join(dir, 'in.npy'), '--model', 'imported-x', '--steps', '7', '--forced-first', '2', '--max-jump', '4', '--order', '2', '--licence', 'Apache-2.0', '--source', 'a test tensor', '--out', join(dir, 'out')])
     expect(code).toBe(0)
     const s = parseSchedule(JSON.parse(await readFile(join(dir, 'out', 'imported-x', '7.json'), 'utf8')))
     const want = planAll({ steps: n, data }, { forcedFirst: 2, maxJump: 4 })
     expect(s.plans.map((p) => p.keySteps)).toEqual(want.map((p) => p.keySteps))
-    expect(s).toMatchObject({ modelSha256: null, forecaster: { order: 2 }, calibration: { source: 'imported' }, planner: { forcedFirst: 2, maxJump: 4 } })
-    // a tensor of the wrong shape for --steps is a usage error
-    expect(await main(['--import-pact', join(dir, 'in.npy'), '--model', 'imported-x', '--steps', '8', '--out', join(dir, 'out')])).toBe(2)
+    expect(s).toMatchObject({
+      modelSha256: null,
+      solver: { shift: null },
+      forecaster: { order: 2 },
+      calibration: { source: 'imported', samples: null, seeds: null, classes: null, guidance: null, origin: { source: 'a test tensor', licence: 'Apache-2.0' } },
+      planner: { forcedFirst: 2, maxJump: 4 },
+    })
+    const greedy = planAll({ steps: n, data }, { method: 'greedy', forcedFirst: 2, maxJump: 4 })
+    expect(s.plans.map((p) => p.greedyCost)).toEqual(greedy.map((p) => Number(p.cost.toPrecision(6))))
+    // a tensor of the wrong shape for --steps is a usage error, and so is one without a licence
+    expect(await main(['--import-pact', join(dir, 'in.npy'), '--model', 'imported-y', '--steps', '8', '--licence', 'MIT', '--out', join(dir, 'out')])).toBe(2)
+    expect(await main(['--import-pact', join(dir, 'in.npy'), '--model', 'imported-y', '--steps', '7', '--out', join(dir, 'out')])).toBe(2)
+    // raw float64 with a .json beside it (the form of the paper's release): same plans, source from the .json
+    await writeFile(join(dir, 'in.f64'), new Uint8Array(data.buffer))
+    await writeFile(join(dir, 'in.json'), JSON.stringify({ shape: [n, n + 1, n + 1], dtype: 'float64-le', source: 'raw test tensor' }))
+    expect(await main(['--import-pact', join(dir, 'in.f64'), '--model', 'imported-z', '--steps', '7', '--forced-first', '2', '--max-jump', '4', '--licence', 'MIT', '--out', join(dir, 'out')])).toBe(0)
+    const z = parseSchedule(JSON.parse(await readFile(join(dir, 'out', 'imported-z', '7.json'), 'utf8')))
+    expect(z.plans.map((p) => p.keySteps)).toEqual(want.map((p) => p.keySteps))
+    expect(z.calibration.origin).toEqual({ source: 'raw test tensor', licence: 'MIT' })
   })
 
   it('exits 2 naming the argument for bad usage', async () => {

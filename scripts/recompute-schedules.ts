@@ -1,27 +1,32 @@
 /**
- * Schedule recomputation: calibrate -> PACT -> exact DP -> schedules/ (+ tensor + figures).
+ * Schedule recomputation: calibrate (or import) -> PACT -> exact DP -> schedules/ (+ tensor,
+ * figures, recipe). With a recorded recipe, `--model ID` alone reproduces the shipped files.
  *
- *   npm run schedules -- --model tiny-dit-mnist --steps 20 --steps 28 --steps 50
- *   npm run schedules -- --import-pact flux.npy --model flux-dev --steps 50 --order 2
+ *   npm run schedules -- --model tiny-dit-mnist
+ *   npm run schedules -- --import-pact pact-flux.f64 --model flux.1-dev --steps 50 --licence Apache-2.0 --order 2 --max-jump 15
+ *   npm run schedules -- --export cache-dit --model flux.1-dev --steps 50 --budget 13
  *
  * Writes, per model and step count, into --out (default schedules/):
  *   <model>/<steps>.json            the schedule (schema dpcache-schedule/v1)
- *   <model>/<steps>.pact.npy|.json  the cost tensor and its provenance
+ *   <model>/<steps>.pact.npy|.json  the cost tensor and its provenance (+ .pact4.npy for --cost 4d)
  *   <model>/<steps>.{errors,costs,keys}.svg
+ *   <model>/recipe.json             the options all of the model's files were made with
  * and rebuilds index.json from the files present. Usage errors exit with code 2.
  */
 import { readFile } from 'node:fs/promises'
 import { join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import cliProgress from 'cli-progress'
+import { toCacheDitConfig } from '../src/core/cache-dit.ts'
 import { parseNpy } from '../src/core/npy.ts'
 import { buildPact, buildPact4, type Pact } from '../src/core/pact.ts'
-import type { Plan } from '../src/core/planner.ts'
-import { planAllTriple } from '../src/core/planner-triple.ts'
+import { parseSchedule } from '../src/core/schedule.ts'
 import { loadModel } from '../src/runtime/engine.ts'
 import { calibrate, calibrationCases } from './lib/calibrate.ts'
-import { parseScheduleArgs, UsageError, USAGE, type ScheduleArgs } from './lib/schedule-args.ts'
-import { runPlanning } from './lib/plan-and-write.ts'
+import { runPlanning, writePlanned } from './lib/plan-and-write.ts'
+import { replanFiles } from './lib/replan.ts'
+import { readRecipe, RECIPE_SCHEMA, sameMaking, writeRecipe, type Recipe } from './lib/recipe.ts'
+import { parseScheduleArgs, scheduleTarget, UsageError, USAGE, type ScheduleArgs } from './lib/schedule-args.ts'
 
 const read = async (p: string) => new Uint8Array(await readFile(p))
 
@@ -33,9 +38,8 @@ function bar(label: string) {
 }
 
 export async function main(argv: readonly string[]): Promise<number> {
-  let args: ScheduleArgs
   try {
-    args = parseScheduleArgs(argv)
+    return await run(argv)
   } catch (e) {
     if (e instanceof UsageError) {
       process.stderr.write(`error: ${e.message}\n\n${USAGE}`)
@@ -43,24 +47,49 @@ export async function main(argv: readonly string[]): Promise<number> {
     }
     throw e
   }
+}
+
+async function run(argv: readonly string[]): Promise<number> {
+  const target = scheduleTarget(argv)
+  const recorded = target.model ? await readRecipe(target.out, target.model) : undefined
+  const args = parseScheduleArgs(argv, target.useRecipe ? recorded : undefined)
   if (args.help) {
     process.stdout.write(USAGE)
     return 0
   }
-  if (args.importPact) {
-    const npy = parseNpy(await read(args.importPact))
-    const n = args.steps[0]
-    if (npy.shape.join() !== [n, n + 1, n + 1].join()) {
-      process.stderr.write(`error: --import-pact: shape (${npy.shape}) is not [${n}, ${n + 1}, ${n + 1}] for --steps ${n}\n`)
-      return 2
+  if (args.export) return exportCacheDit(args, args.export.budget)
+  if (args.replan && recorded) {
+    const recipe = recipeOf(args, recorded.tensor)
+    await checkRecipe(args, recorded, recipe)
+    for (const n of args.steps) await writePlanned(args.out, await replanFiles(args.out, recipe, n))
+    await writeRecipe(args.out, mergeSteps(recorded, recipe))
+    return 0
+  }
+  const imported = args.importPact !== undefined || args.recipe?.tensor.source === 'imported'
+  if (imported) {
+    const origin = args.origin ?? {}
+    const tensors: Pact[] = []
+    for (const n of args.steps) tensors.push(await readTensor(args.importPact ?? join(args.out, args.model, `${n}.pact.npy`), n, origin))
+    if (!origin.source || !origin.licence) throw new UsageError('an imported tensor needs --source and --licence')
+    const recipe = recipeOf(args, { source: 'imported', origin: { source: origin.source, licence: origin.licence, ...(origin.url ? { url: origin.url } : {}) }, ...(origin.notes ? { notes: origin.notes } : {}) })
+    await checkRecipe(args, recorded, recipe)
+    for (const pact of tensors) {
+      await runPlanning(args.out, {
+        ...planningOptions(args, recipe, pact.steps),
+        pact,
+        modelSha256: null,
+        shift: null,
+        calibration: { source: 'imported', samples: null, seeds: null, classes: null, guidance: null, origin: recipe.tensor.source === 'imported' ? recipe.tensor.origin : undefined },
+      })
     }
-    const pact: Pact = { steps: n, data: Float64Array.from(npy.data) }
-    await runPlanning(args, { pact, modelSha256: null, shift: 1, calibration: { source: 'imported', samples: null, seeds: [], classes: [], guidance: null } })
+    await writeRecipe(args.out, mergeSteps(recorded, recipe))
     return 0
   }
   const model = await loadModel(join(args.modelsDir, args.model), read, { backend: args.backend, threads: 1 })
   const m = model.manifest
   const guidance = args.guidance ?? m.defaultGuidance
+  const recipe = recipeOf(args, { source: 'calibrated', samples: args.samples, seed: args.seed, guidance, backend: args.backend })
+  await checkRecipe(args, recorded, recipe)
   const cases = calibrationCases(args.samples, args.seed, m.classes)
   process.stderr.write(`calibrating ${m.id}: ${args.samples} samples, seeds ${cases.seeds.join(',')}, classes ${cases.classes.join(',')}, guidance ${guidance}\n`)
   for (const steps of args.steps) {
@@ -76,19 +105,102 @@ export async function main(argv: readonly string[]): Promise<number> {
     }
     const opts = { order: args.order, metric: args.metric, includeArrival: args.includeArrival, onProgress: progress }
     const pact = buildPact(trajs, opts)
-    const plans4: Plan[] | undefined = args.cost === '4d' ? planAllTriple(buildPact4(trajs, opts), args.planner) : undefined
+    const pact4 = args.cost === '4d' ? buildPact4(trajs, opts) : undefined
     b2.stop()
-    await runPlanning(
-      { ...args, steps: [steps] },
-      {
-        pact,
-        plans: plans4,
-        modelSha256: model.fingerprint,
-        shift: m.sigma.shift,
-        calibration: { source: 'calibrated', samples: args.samples, seeds: cases.seeds, classes: cases.classes, guidance },
-      },
+    await runPlanning(args.out, {
+      ...planningOptions(args, recipe, steps),
+      pact,
+      pact4,
+      modelSha256: model.fingerprint,
+      shift: m.sigma.shift,
+      calibration: { source: 'calibrated', samples: args.samples, seeds: cases.seeds, classes: cases.classes, guidance },
+    })
+  }
+  await writeRecipe(args.out, mergeSteps(recorded, recipe))
+  return 0
+}
+
+function recipeOf(args: ScheduleArgs, tensor: Recipe['tensor']): Recipe {
+  const recipe: Recipe = {
+    schema: RECIPE_SCHEMA,
+    model: args.model,
+    steps: args.steps,
+    tensor,
+    forecaster: { order: args.order, cost: args.cost, metric: args.metric, includeArrival: args.includeArrival },
+    planner: { forcedFirst: args.planner.forcedFirst, forcedLast: args.planner.forcedLast, maxJump: args.planner.maxJump ?? null },
+    refinement: null,
+  }
+  // a recorded refinement stays valid while everything it was run on stays the same
+  const old = args.recipe?.refinement
+  if (old && args.recipe && sameMaking(args.recipe, { ...recipe, refinement: old })) recipe.refinement = old
+  return recipe
+}
+
+/** New options must not leave other shipped step counts of the model on an old recipe. */
+async function checkRecipe(args: ScheduleArgs, recorded: Recipe | undefined, recipe: Recipe): Promise<void> {
+  if (!recorded || sameMaking(recorded, recipe)) return
+  const left = recorded.steps.filter((s) => !recipe.steps.includes(s))
+  if (left.length > 0) {
+    throw new UsageError(
+      `these options differ from ${args.model}'s recorded recipe (${join(args.out, args.model, 'recipe.json')}), which its ${left.join(', ')}-step files were made with: ` +
+        `replan those too (${[...recorded.steps, ...recipe.steps].filter((s, k, a) => a.indexOf(s) === k).map((s) => `--steps ${s}`).join(' ')}), or write elsewhere with --out`,
     )
   }
+}
+
+function mergeSteps(recorded: Recipe | undefined, recipe: Recipe): Recipe {
+  if (!recorded || !sameMaking(recorded, recipe)) return recipe
+  return { ...recipe, steps: [...new Set([...recorded.steps, ...recipe.steps])].sort((a, b) => a - b) }
+}
+
+function planningOptions(args: ScheduleArgs, recipe: Recipe, steps: number) {
+  const { order, cost, metric, includeArrival } = recipe.forecaster
+  return {
+    model: args.model,
+    forecaster: { kind: 'taylor' as const, order, cost, includeArrival, metric },
+    planner: { forcedFirst: recipe.planner.forcedFirst, forcedLast: recipe.planner.forcedLast, maxJump: recipe.planner.maxJump ?? undefined },
+    refined: recipe.refinement?.plans[String(steps)],
+  }
+}
+
+/**
+ * A tensor calibrated elsewhere: `.npy`, or raw little-endian float64 (`.f64`) described by a
+ * `.json` beside it (`shape`, `dtype`, `source`), the form the paper's release is kept in here.
+ */
+async function readTensor(path: string, n: number, origin: NonNullable<ScheduleArgs['origin']>): Promise<Pact> {
+  let shape: number[]
+  let data: Float64Array
+  if (path.endsWith('.f64')) {
+    const side = JSON.parse(await readFile(path.replace(/\.f64$/, '.json'), 'utf8')) as { shape?: number[]; dtype?: string; source?: string }
+    if (side.dtype !== 'float64-le' || !Array.isArray(side.shape)) throw new UsageError(`${path}: its .json must give shape and dtype float64-le`)
+    const bytes = await read(path)
+    data = new Float64Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength))
+    shape = side.shape
+    origin.source ??= side.source
+  } else {
+    const npy = parseNpy(await read(path))
+    shape = [...npy.shape]
+    data = Float64Array.from(npy.data)
+  }
+  if (shape.join() !== [n, n + 1, n + 1].join() || data.length !== n * (n + 1) * (n + 1)) {
+    throw new UsageError(`--import-pact: shape (${shape}) is not [${n}, ${n + 1}, ${n + 1}] for --steps ${n}`)
+  }
+  return { steps: n, data }
+}
+
+/** Prints one plan as cache-dit's static mask (docs/cache-dit.md). */
+async function exportCacheDit(args: ScheduleArgs, budget: number): Promise<number> {
+  const file = join(args.out, args.model, `${args.steps[0]}.json`)
+  let text: string
+  try {
+    text = await readFile(file, 'utf8')
+  } catch {
+    throw new UsageError(`no schedule for ${args.model} at ${args.steps[0]} steps (${file})`)
+  }
+  const schedule = parseSchedule(JSON.parse(text))
+  const plan = schedule.plans.find((p) => p.budget === budget)
+  if (!plan) throw new UsageError(`--budget ${budget}: ${file} has plans for ${schedule.plans.map((p) => p.budget).join(', ')}`)
+  process.stdout.write(JSON.stringify(toCacheDitConfig(schedule, plan), null, 2) + '\n')
   return 0
 }
 

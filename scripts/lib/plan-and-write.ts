@@ -1,65 +1,105 @@
-/** Plans every budget from a cost tensor and writes schedule, tensor, figures and index. */
+/**
+ * Plans every budget from a cost tensor and makes the files beside it: schedule, tensor (.npy)
+ * and its provenance (.pact.json), figures. `planFiles` computes them (no I/O), so a check can
+ * replay a committed tensor and compare bytes; `runPlanning` writes them and the index.
+ */
 import { mkdir } from 'node:fs/promises'
 import { join } from 'node:path'
 import { writeNpy } from '../../src/core/npy.ts'
-import type { Pact } from '../../src/core/pact.ts'
-import { planAll, type Plan } from '../../src/core/planner.ts'
+import type { Pact, Pact4 } from '../../src/core/pact.ts'
+import { maskOf, pathCost, planAll, type Plan, type PlanOptions } from '../../src/core/planner.ts'
+import { pathCost4, planAllTriple } from '../../src/core/planner-triple.ts'
 import type { Schedule } from '../../src/core/schedule.ts'
 import { writeFileAtomic } from './atomic.ts'
 import { scheduleFigures } from './figures.ts'
-import type { ScheduleArgs } from './schedule-args.ts'
-import { buildSchedule, rebuildIndex, sha256, writeSchedule } from './schedule-writer.ts'
+import { buildSchedule, rebuildIndex, scheduleText, sha256 } from './schedule-writer.ts'
 
 export interface PlanningInput {
+  model: string
   pact: Pact
-  /** Plans made elsewhere (the 4-D planner); default: the exact 3-D planner on `pact`. */
-  plans?: Plan[]
+  /** The exact order-2 tensor (`--cost 4d`): plans come from it, and it is written beside. */
+  pact4?: Pact4
   modelSha256: string | null
-  /** Solver time shift the trajectories were sampled with (1 when unknown, e.g. imported). */
-  shift: number
+  /** Solver time shift the trajectories were sampled with; null when unknown (imported). */
+  shift: number | null
   calibration: Omit<Schedule['calibration'], 'pactFile' | 'pactSha256'>
+  forecaster: Schedule['forecaster']
+  planner: Omit<PlanOptions, 'method'>
+  /** Key steps a recorded refinement chose, by budget: they replace the DP's plan there. */
+  refined?: Record<string, number[]>
 }
 
-export async function runPlanning(args: ScheduleArgs, input: PlanningInput): Promise<Schedule> {
+const LAYOUT3 = 'C[p][i][j]: previous key p, current key i, next key j (j = N: end); +Infinity where infeasible'
+const LAYOUT4 = 'C[q][p][i][j]: keys q <= p <= i before the segment, next key j (j = N: end); +Infinity where infeasible'
+
+/** Everything `runPlanning` writes for one tensor, as relative path -> bytes or text. */
+export function planFiles(input: PlanningInput): { schedule: Schedule; files: Map<string, Uint8Array | string> } {
   const n = input.pact.steps
-  const dir = join(args.out, args.model)
-  await mkdir(dir, { recursive: true })
+  const { model } = input
+  const files = new Map<string, Uint8Array | string>()
   const npy = writeNpy({ shape: [n, n + 1, n + 1], data: input.pact.data })
-  const pactFile = `${args.model}/${n}.pact.npy`
-  const pactSha256 = sha256(npy)
-  await writeFileAtomic(join(args.out, pactFile), npy)
-  const plannerOpts = { ...args.planner, maxJump: args.planner.maxJump ?? n }
-  const plans = input.plans ?? planAll(input.pact, { method: 'exact', ...plannerOpts })
-  const forecaster = { kind: 'taylor' as const, order: args.order, cost: args.cost, includeArrival: args.includeArrival, metric: args.metric }
-  const meta = {
-    tensor: pactFile,
-    sha256: pactSha256,
-    shape: [n, n + 1, n + 1],
-    dtype: 'float64-le',
-    layout: 'C[p][i][j]: previous key p, current key i, next key j (j = N: end); +Infinity where infeasible',
-    forecaster,
+  const pactFile = `${model}/${n}.pact.npy`
+  files.set(pactFile, npy)
+  let planned = { file: pactFile, sha256: sha256(npy) }
+  const tensors: Record<string, unknown>[] = [{ tensor: pactFile, sha256: planned.sha256, shape: [n, n + 1, n + 1], dtype: 'float64-le', layout: LAYOUT3 }]
+  const plannerOpts = { forcedFirst: input.planner.forcedFirst ?? 3, forcedLast: input.planner.forcedLast ?? 0, maxJump: input.planner.maxJump ?? n }
+  let plans: Plan[]
+  let greedy = planAll(input.pact, { method: 'greedy', ...plannerOpts })
+  if (input.pact4) {
+    const npy4 = writeNpy({ shape: [n, n, n, n + 1], data: input.pact4.data })
+    planned = { file: `${model}/${n}.pact4.npy`, sha256: sha256(npy4) }
+    files.set(planned.file, npy4)
+    tensors.push({ tensor: planned.file, sha256: planned.sha256, shape: [n, n, n, n + 1], dtype: 'float64-le', layout: LAYOUT4, plannedOn: true })
+    plans = planAllTriple(input.pact4, plannerOpts)
+    // the paper's planner only has the 3-D tensor; charge its keys what they really cost
+    greedy = greedy.map((p) => ({ ...p, cost: pathCost4(input.pact4!, p.keySteps) }))
+  } else {
+    plans = planAll(input.pact, { method: 'exact', ...plannerOpts })
+  }
+  for (const [budget, keySteps] of Object.entries(input.refined ?? {})) {
+    const cost = input.pact4 ? pathCost4(input.pact4, keySteps) : pathCost(input.pact, keySteps)
+    plans = plans.map((p) => (p.budget === Number(budget) ? { budget: p.budget, keySteps, mask: maskOf(n, keySteps), cost } : p))
+  }
+  const provenance = {
+    ...(tensors.length === 1 ? tensors[0] : { tensors }),
+    modelSha256: input.modelSha256,
+    shift: input.shift,
+    forecaster: input.forecaster,
     calibration: input.calibration,
   }
-  await writeFileAtomic(join(args.out, args.model, `${n}.pact.json`), JSON.stringify(meta, null, 2) + '\n')
+  files.set(`${model}/${n}.pact.json`, JSON.stringify(provenance, null, 2) + '\n')
   const schedule = buildSchedule(
     {
-      model: args.model,
+      model,
       modelSha256: input.modelSha256,
       steps: n,
       shift: input.shift,
-      forecaster,
-      calibration: { ...input.calibration, pactFile, pactSha256 },
+      forecaster: input.forecaster,
+      calibration: { ...input.calibration, pactFile: planned.file, pactSha256: planned.sha256 },
       planner: { method: 'exact', ...plannerOpts },
     },
     plans,
+    greedy,
   )
-  const greedy = planAll(input.pact, { method: 'greedy', ...plannerOpts })
-  const figs = scheduleFigures(args.model, input.pact, args.includeArrival, schedule.plans, [{ name: 'greedy (paper)', plans: greedy }])
-  for (const [name, svg] of Object.entries(figs)) await writeFileAtomic(join(dir, `${n}.${name}.svg`), svg)
-  const path = await writeSchedule(args.out, schedule)
-  await rebuildIndex(args.out)
+  const figs = scheduleFigures(model, input.pact, input.forecaster.includeArrival, schedule.plans, [{ name: 'greedy (paper)', plans: greedy }])
+  for (const [name, svg] of Object.entries(figs)) files.set(`${model}/${n}.${name}.svg`, svg)
+  files.set(`${model}/${n}.json`, scheduleText(schedule))
+  return { schedule, files }
+}
+
+export async function runPlanning(outDir: string, input: PlanningInput): Promise<Schedule> {
+  return writePlanned(outDir, planFiles(input))
+}
+
+/** Writes what `planFiles` made (atomically, file by file) and rebuilds the index. */
+export async function writePlanned(outDir: string, made: ReturnType<typeof planFiles>): Promise<Schedule> {
+  const { schedule, files } = made
+  await mkdir(join(outDir, schedule.model), { recursive: true })
+  for (const [path, data] of files) await writeFileAtomic(join(outDir, path), data)
+  await rebuildIndex(outDir)
+  const n = schedule.steps
   const k10 = schedule.plans.find((p) => p.budget === Math.round(n / 5))
-  process.stderr.write(`wrote ${path}: ${schedule.plans.length} budgets (${schedule.plans[0].budget}..${schedule.plans[schedule.plans.length - 1].budget})`)
-  process.stderr.write(k10 ? `; K=${k10.budget}: [${k10.keySteps.join(',')}] cost ${k10.cost}\n` : '\n')
+  process.stderr.write(`wrote ${join(outDir, schedule.model, `${n}.json`)}: ${schedule.plans.length} budgets (${schedule.plans[0].budget}..${schedule.plans[schedule.plans.length - 1].budget})`)
+  process.stderr.write(k10 ? `; K=${k10.budget}: [${k10.keySteps.join(',')}] cost ${k10.cost}${k10.greedyCost !== undefined ? ` (greedy ${k10.greedyCost})` : ''}\n` : '\n')
   return schedule
 }

@@ -3,10 +3,20 @@ import { parseArgs } from 'node:util'
 import { ERROR_METRICS, type ErrorMetric } from '../../src/core/pact.ts'
 import type { PlanOptions } from '../../src/core/planner.ts'
 import { BACKENDS, type Backend } from '../../src/runtime/ort.ts'
+import type { Recipe } from './recipe.ts'
 
 export const USAGE = `usage:
-  npm run schedules -- --model ID --steps N [--steps N ...] [options]
-  npm run schedules -- --import-pact FILE.npy --model NAME --steps N [options]
+  npm run schedules -- --model ID [--steps N ...] [options]
+  npm run schedules -- --import-pact FILE.npy|FILE.f64 --model NAME --steps N --licence L [options]
+  npm run schedules -- --export cache-dit --model ID --steps N --budget K
+
+Defaults come from the model's recorded recipe (<out>/<ID>/recipe.json) when it has one, so
+'--model ID' alone reproduces the shipped files byte for byte; flags override it. Without a
+recipe (or with --no-recipe) the defaults are the paper's settings below.
+
+recipe:
+  --no-recipe        ignore the recorded recipe: the paper's defaults plus the flags given
+  --replan           plan again from the committed tensors (no calibration); planner flags may change
 
 calibration (models/<ID> must hold a manifest and its graphs):
   --samples M        calibration trajectories (default 8)
@@ -16,12 +26,22 @@ calibration (models/<ID> must hold a manifest and its graphs):
   --cost 3d|4d       3d: C[p][i][j] (exact for order <= 1); 4d: exact order-2 cost (default 3d)
   --metric M         ${ERROR_METRICS.join(' | ')} (default l1)
   --no-arrival       do not count the arrival step in a segment's cost
+  --arrival          count it (the default without a recipe)
   --backend B        ${Object.keys(BACKENDS).join(' | ')} (default wasm)
   --models-dir DIR   where models live (default models)
 planning:
   --forced-first F   steps 0..F-1 always compute (default 3)
   --forced-last L    steps N-L..N-1 always compute (default 0)
   --max-jump J       largest gap between keys (default: none)
+import (a tensor calibrated elsewhere; what is not known is recorded as null, never guessed):
+  --import-pact F    .npy, or raw little-endian float64 .f64 with a .json beside it (shape, source)
+  --licence L        the tensor's licence (required with --import-pact), e.g. Apache-2.0
+  --source TEXT      where it comes from (default: the .json's "source")
+  --source-url URL   optional link to it
+  --notes TEXT       what is known of how it was made
+export (prints JSON, writes nothing):
+  --export cache-dit the plan as cache-dit's static steps_computation_mask (see docs/cache-dit.md)
+  --budget K         the plan to export (key steps)
 output:
   --out DIR          default schedules
 `
@@ -35,6 +55,12 @@ export interface ScheduleArgs {
   model: string
   steps: number[]
   importPact?: string
+  /** Imported tensors: where from, licence, what is known. */
+  origin?: { source?: string; licence?: string; url?: string; notes?: string }
+  export?: { format: 'cache-dit'; budget: number }
+  /** The recorded recipe the defaults came from (undefined: none, or --no-recipe). */
+  recipe?: Recipe
+  replan: boolean
   samples: number
   seed: number
   guidance?: number
@@ -55,74 +81,118 @@ function int(name: string, v: string | undefined, lo: number, hi: number): numbe
   return n
 }
 
-export function parseScheduleArgs(argv: readonly string[]): ScheduleArgs {
-  let v
+const MODEL_ID = /^[a-z0-9][a-z0-9._-]{0,63}$/
+
+const OPTIONS = {
+  help: { type: 'boolean', short: 'h' },
+  model: { type: 'string' },
+  steps: { type: 'string', multiple: true },
+  'no-recipe': { type: 'boolean' },
+  replan: { type: 'boolean' },
+  'import-pact': { type: 'string' },
+  licence: { type: 'string' },
+  source: { type: 'string' },
+  'source-url': { type: 'string' },
+  notes: { type: 'string' },
+  export: { type: 'string' },
+  budget: { type: 'string' },
+  arrival: { type: 'boolean' },
+  samples: { type: 'string' },
+  seed: { type: 'string' },
+  guidance: { type: 'string' },
+  order: { type: 'string' },
+  cost: { type: 'string' },
+  metric: { type: 'string' },
+  'no-arrival': { type: 'boolean' },
+  backend: { type: 'string' },
+  'models-dir': { type: 'string' },
+  'forced-first': { type: 'string' },
+  'forced-last': { type: 'string' },
+  'max-jump': { type: 'string' },
+  out: { type: 'string' },
+} as const
+
+function raw(argv: readonly string[]) {
   try {
-    v = parseArgs({
-      args: [...argv],
-      strict: true,
-      options: {
-        help: { type: 'boolean', short: 'h' },
-        model: { type: 'string' },
-        steps: { type: 'string', multiple: true },
-        'import-pact': { type: 'string' },
-        samples: { type: 'string' },
-        seed: { type: 'string' },
-        guidance: { type: 'string' },
-        order: { type: 'string' },
-        cost: { type: 'string' },
-        metric: { type: 'string' },
-        'no-arrival': { type: 'boolean' },
-        backend: { type: 'string' },
-        'models-dir': { type: 'string' },
-        'forced-first': { type: 'string' },
-        'forced-last': { type: 'string' },
-        'max-jump': { type: 'string' },
-        out: { type: 'string' },
-      },
-    }).values
+    return parseArgs({ args: [...argv], strict: true, options: OPTIONS }).values
   } catch (e) {
     throw new UsageError((e as Error).message)
   }
+}
+
+/** What the command is about, read before its recipe: model, output folder, --no-recipe. */
+export function scheduleTarget(argv: readonly string[]): { model?: string; out: string; useRecipe: boolean } {
+  const v = raw(argv)
+  const model = v.model !== undefined && MODEL_ID.test(v.model) ? v.model : undefined // parseScheduleArgs names a bad one
+  return { model, out: v.out ?? 'schedules', useRecipe: !v['no-recipe'] && !v.help }
+}
+
+/**
+ * Parses and validates the command line. `recipe` (the model's recorded one) supplies every
+ * default a flag does not; without it the defaults are the paper's settings.
+ */
+export function parseScheduleArgs(argv: readonly string[], recipe?: Recipe): ScheduleArgs {
+  const v = raw(argv)
   const help = v.help ?? false
   if (!help && !v.model) throw new UsageError('--model is required')
-  if (!help && !v.steps?.length) throw new UsageError('--steps is required (it may be given several times)')
-  if (v.model !== undefined && !/^[a-z0-9][a-z0-9._-]{0,63}$/.test(v.model)) {
+  if (!help && !v.steps?.length && !recipe) throw new UsageError('--steps is required (it may be given several times) when the model has no recorded recipe')
+  if (v.model !== undefined && !MODEL_ID.test(v.model)) {
     throw new UsageError(`--model must be lower-case letters, digits, '.', '_' or '-', got '${v.model}'`)
   }
-  const steps = [...new Set((v.steps ?? []).map((s) => int('steps', s, 2, 1000)!))].sort((a, b) => a - b)
+  if (v.arrival && v['no-arrival']) throw new UsageError('--arrival and --no-arrival contradict each other')
+  const steps = [...new Set(v.steps ? v.steps.map((s) => int('steps', s, 2, 1000)!) : (recipe?.steps ?? []))].sort((a, b) => a - b)
+  const fromRecipe = recipe?.tensor.source === 'imported' && !v['import-pact']
+  if (v.replan && (!recipe || v['import-pact'])) throw new UsageError('--replan replays a recorded recipe on its committed tensors: the model needs a recipe.json, and no --import-pact or --no-recipe')
   if (v['import-pact'] && steps.length !== 1) throw new UsageError('--import-pact takes exactly one --steps')
-  const cost = v.cost ?? '3d'
+  if (v['import-pact'] && !v.licence) throw new UsageError("--import-pact needs --licence: the tensor's licence is recorded with the schedules")
+  let exp: ScheduleArgs['export']
+  if (v.export !== undefined) {
+    if (v.export !== 'cache-dit') throw new UsageError(`--export must be cache-dit, got '${v.export}'`)
+    if (steps.length !== 1 || !v.steps) throw new UsageError('--export takes exactly one --steps')
+    const budget = int('budget', v.budget, 1, steps[0])
+    if (budget === undefined) throw new UsageError('--export needs --budget K (the number of key steps)')
+    exp = { format: 'cache-dit', budget }
+  } else if (v.budget !== undefined) throw new UsageError('--budget is for --export')
+  const d = recipe
+  const cost = v.cost ?? d?.forecaster.cost ?? '3d'
   if (cost !== '3d' && cost !== '4d') throw new UsageError(`--cost must be 3d or 4d, got '${cost}'`)
-  const order = int('order', v.order, 0, 3) ?? (cost === '4d' ? 2 : 1)
+  const order = int('order', v.order, 0, 3) ?? (v.cost === undefined ? d?.forecaster.order : undefined) ?? (cost === '4d' ? 2 : 1)
   if (cost === '4d' && order !== 2) throw new UsageError('--cost 4d is the exact order-2 cost: use it with --order 2')
-  if (cost === '4d' && v['import-pact']) throw new UsageError('--cost 4d needs calibration, it cannot be imported')
-  const metric = v.metric ?? 'l1'
+  if (cost === '4d' && (v['import-pact'] || fromRecipe)) throw new UsageError('--cost 4d needs calibration, it cannot be imported')
+  const metric = v.metric ?? d?.forecaster.metric ?? 'l1'
   if (!ERROR_METRICS.includes(metric as ErrorMetric)) throw new UsageError(`--metric must be one of ${ERROR_METRICS.join(', ')}, got '${metric}'`)
-  const backend = v.backend ?? 'wasm'
+  const calibrated = d?.tensor.source === 'calibrated' ? d.tensor : undefined
+  const backend = v.backend ?? calibrated?.backend ?? 'wasm'
   if (!(backend in BACKENDS)) throw new UsageError(`--backend must be one of ${Object.keys(BACKENDS).join(', ')}, got '${backend}'`)
-  const guidance = v.guidance === undefined ? undefined : Number(v.guidance)
+  const guidance = v.guidance === undefined ? calibrated?.guidance : Number(v.guidance)
   if (guidance !== undefined && !(guidance >= 1 && guidance <= 20)) throw new UsageError(`--guidance must be a number in [1, 20], got '${v.guidance}'`)
   const maxN = Math.max(...steps, 2)
+  const imported = d?.tensor.source === 'imported' ? d.tensor : undefined
   return {
     help,
     model: v.model ?? '',
     steps,
     importPact: v['import-pact'],
-    samples: int('samples', v.samples, 1, 1024) ?? 8,
-    seed: int('seed', v.seed, 0, 2 ** 31) ?? 90000,
+    origin: v['import-pact']
+      ? { source: v.source, licence: v.licence, url: v['source-url'], notes: v.notes }
+      : imported && { ...imported.origin, notes: imported.notes },
+    export: exp,
+    recipe,
+    replan: v.replan ?? false,
+    samples: int('samples', v.samples, 1, 1024) ?? calibrated?.samples ?? 8,
+    seed: int('seed', v.seed, 0, 2 ** 31) ?? calibrated?.seed ?? 90000,
     guidance,
     order,
     cost,
     metric: metric as ErrorMetric,
-    includeArrival: !v['no-arrival'],
+    includeArrival: v.arrival ? true : v['no-arrival'] ? false : (d?.forecaster.includeArrival ?? true),
     backend: backend as Backend,
     modelsDir: v['models-dir'] ?? 'models',
     out: v.out ?? 'schedules',
     planner: {
-      forcedFirst: int('forced-first', v['forced-first'], 0, maxN) ?? 3,
-      forcedLast: int('forced-last', v['forced-last'], 0, maxN) ?? 0,
-      maxJump: int('max-jump', v['max-jump'], 1, maxN),
+      forcedFirst: int('forced-first', v['forced-first'], 0, maxN) ?? d?.planner.forcedFirst ?? 3,
+      forcedLast: int('forced-last', v['forced-last'], 0, maxN) ?? d?.planner.forcedLast ?? 0,
+      maxJump: int('max-jump', v['max-jump'], 1, maxN) ?? d?.planner.maxJump ?? undefined,
     },
   }
 }

@@ -23,7 +23,8 @@ export interface ScheduleMeta {
   model: string
   modelSha256: string | null
   steps: number
-  shift: number
+  /** null: unknown (imported tensors). */
+  shift: number | null
   forecaster: Schedule['forecaster']
   calibration: Schedule['calibration']
   planner: Schedule['planner']
@@ -32,7 +33,12 @@ export interface ScheduleMeta {
 /** Rounds costs to 6 significant digits: the file stays readable and byte-stable. */
 const round = (v: number) => Number(v.toPrecision(6))
 
-export function buildSchedule(meta: ScheduleMeta, plans: readonly Plan[]): Schedule {
+/**
+ * `greedy`: the paper's planner on the same tensor and settings; each plan then records what
+ * it would have cost at the same budget (`greedyCost`), so the file shows the saving.
+ */
+export function buildSchedule(meta: ScheduleMeta, plans: readonly Plan[], greedy: readonly Plan[] = []): Schedule {
+  const greedyCost = new Map(greedy.filter((p) => Number.isFinite(p.cost)).map((p) => [p.budget, round(p.cost)]))
   const schedule: Schedule = {
     schema: SCHEDULE_SCHEMA,
     model: meta.model,
@@ -49,6 +55,7 @@ export function buildSchedule(meta: ScheduleMeta, plans: readonly Plan[]): Sched
         keySteps: p.keySteps,
         mask: p.mask,
         cost: round(p.cost),
+        ...(greedyCost.has(p.budget) ? { greedyCost: greedyCost.get(p.budget) } : {}),
         nfe: p.budget,
         speedup: round(meta.steps / p.budget),
       })),

@@ -1,0 +1,112 @@
+/**
+ * A model's schedule recipe, `schedules/<model>/recipe.json`: every option that decides the
+ * shipped files, so that `npm run schedules -- --model M` (no other flag) reproduces them byte
+ * for byte. The schedules script takes it as its defaults; flags override it, and the recipe
+ * written back is the one the files were made with.
+ *
+ * Two stages, recorded separately so a check can replay the cheap one:
+ *   1. the cost tensor: calibrated (model, samples, seed, guidance, backend) or imported (where
+ *      from, under which licence), then the exact DP over it with `planner`: deterministic, so
+ *      CI replans every committed tensor and compares;
+ *   2. `refinement` (optional): a closed-loop step that runs the model and may replace a
+ *      budget's key steps. Too slow for CI, so its *result* is recorded (`plans[steps][budget]`)
+ *      and the replay applies the recorded keys instead of rerunning it.
+ */
+import { readFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import { z } from 'zod'
+import { ERROR_METRICS, type ErrorMetric } from '../../src/core/pact.ts'
+import { originSchema } from '../../src/core/schedule.ts'
+import { writeFileAtomic } from './atomic.ts'
+
+export const RECIPE_SCHEMA = 'dpcache-recipe/v1'
+
+const int = z.number().int()
+const keyLists = z.record(z.string().regex(/^[0-9]+$/), z.record(z.string().regex(/^[0-9]+$/), z.array(int.nonnegative()).min(1)))
+
+export const recipeSchema = z
+  .object({
+    schema: z.literal(RECIPE_SCHEMA),
+    model: z.string(),
+    /** The step counts shipped with this recipe. */
+    steps: z.array(int.min(2).max(1000)).min(1),
+    tensor: z.discriminatedUnion('source', [
+      z
+        .object({
+          source: z.literal('calibrated'),
+          samples: int.min(1),
+          seed: int.nonnegative(),
+          guidance: z.number().positive(),
+          backend: z.string(),
+        })
+        .strict(),
+      z
+        .object({
+          source: z.literal('imported'),
+          origin: originSchema,
+          /** What we know of how the tensor was made, in words (what is not known stays null in the schedule). */
+          notes: z.string().optional(),
+        })
+        .strict(),
+    ]),
+    forecaster: z
+      .object({
+        order: int.min(0).max(3),
+        cost: z.enum(['3d', '4d']),
+        metric: z.enum(ERROR_METRICS as [ErrorMetric, ...ErrorMetric[]]),
+        includeArrival: z.boolean(),
+      })
+      .strict(),
+    planner: z
+      .object({
+        forcedFirst: int.nonnegative(),
+        forcedLast: int.nonnegative(),
+        /** null: no limit (N). */
+        maxJump: int.positive().nullable(),
+      })
+      .strict(),
+    refinement: z
+      .object({
+        method: z.string().min(1),
+        options: z.record(z.string(), z.unknown()),
+        /** plans[steps][budget] = key steps the refinement chose (replayed, not rerun). */
+        plans: keyLists,
+      })
+      .strict()
+      .nullable(),
+  })
+  .strict()
+
+export type Recipe = z.infer<typeof recipeSchema>
+
+export const recipePath = (outDir: string, model: string) => join(outDir, model, 'recipe.json')
+
+/** The recorded recipe, or undefined when the model has none yet; a broken one is an error. */
+export async function readRecipe(outDir: string, model: string): Promise<Recipe | undefined> {
+  let text: string
+  try {
+    text = await readFile(recipePath(outDir, model), 'utf8')
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined
+    throw e
+  }
+  const r = recipeSchema.safeParse(JSON.parse(text))
+  if (!r.success) throw new Error(`${recipePath(outDir, model)}: ${r.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`)
+  if (r.data.model !== model) throw new Error(`${recipePath(outDir, model)} is the recipe of '${r.data.model}', not '${model}'`)
+  return r.data
+}
+
+export const recipeText = (r: Recipe) => JSON.stringify(recipeSchema.parse(r), null, 2) + '\n'
+
+export async function writeRecipe(outDir: string, r: Recipe): Promise<void> {
+  await writeFileAtomic(recipePath(outDir, r.model), recipeText(r))
+}
+
+/**
+ * Two recipes make the same files when everything but the list of step counts (and the
+ * refinement's per-step results) agrees.
+ */
+export function sameMaking(a: Recipe, b: Recipe): boolean {
+  const strip = (r: Recipe) => JSON.stringify({ ...r, steps: [], refinement: r.refinement && { ...r.refinement, plans: {} } })
+  return strip(a) === strip(b)
+}
