@@ -2,7 +2,8 @@ import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
-import { writeNpy } from '../src/core/npy.ts'
+import { createHash } from 'node:crypto'
+import { parseNpy, writeNpy } from '../src/core/npy.ts'
 import { pactIndex } from '../src/core/pact.ts'
 import { planAll } from '../src/core/planner.ts'
 import { parseSchedule, parseScheduleIndex } from '../src/core/schedule.ts'
@@ -11,6 +12,7 @@ import { rebuildIndex } from './lib/schedule-writer.ts'
 import { main } from './recompute-schedules.ts'
 
 const toy = ['--models-dir', 'src/runtime/testdata', '--model', 'toy-single', '--samples', '3', '--forced-first', '1']
+const sha = (b: Uint8Array) => createHash('sha256').update(b).digest('hex')
 const tmp = () => mkdtemp(join(tmpdir(), 'dpcache-schedules-'))
 
 async function listing(dir: string): Promise<Record<string, string>> {
@@ -86,6 +88,84 @@ describe('npm run schedules', () => {
     const z = parseSchedule(JSON.parse(await readFile(join(dir, 'out', 'imported-z', '7.json'), 'utf8')))
     expect(z.plans.map((p) => p.keySteps)).toEqual(want.map((p) => p.keySteps))
     expect(z.calibration.origin).toEqual({ source: 'raw test tensor', licence: 'MIT' })
+  })
+
+  it('records the recipe and takes it as its defaults: --model alone reproduces the files byte for byte', async () => {
+    const dir = await tmp()
+    const made = ['--models-dir', 'src/runtime/testdata', '--samples', '3', '--seed', '7', '--metric', 'mse', '--no-arrival', '--forced-first', '2', '--max-jump', '5', '--out', dir]
+    expect(await main(['--model', 'toy-single', '--steps', '8', '--steps', '10', ...made])).toBe(0)
+    const recipe = JSON.parse(await readFile(join(dir, 'toy-single', 'recipe.json'), 'utf8'))
+    expect(recipe).toMatchObject({
+      steps: [8, 10],
+      tensor: { source: 'calibrated', samples: 3, seed: 7, backend: 'wasm' },
+      forecaster: { order: 1, cost: '3d', metric: 'mse', includeArrival: false },
+      planner: { forcedFirst: 2, forcedLast: 0, maxJump: 5 },
+      refinement: null,
+    })
+    const before = await listing(dir)
+    expect(await main(['--model', 'toy-single', '--models-dir', 'src/runtime/testdata', '--out', dir])).toBe(0)
+    expect(await listing(dir)).toEqual(before)
+    // the deterministic part replays without calibration, to the same bytes
+    expect(await main(['--model', 'toy-single', '--replan', '--out', dir])).toBe(0)
+    expect(await listing(dir)).toEqual(before)
+    // one step count of a recipe replanned alone keeps the others in it
+    expect(await main(['--model', 'toy-single', '--models-dir', 'src/runtime/testdata', '--steps', '8', '--out', dir])).toBe(0)
+    expect(await listing(dir)).toEqual(before)
+    // other options for one step count would leave the other on an old recipe: refused, nothing written
+    const write = vi.mocked(process.stderr.write)
+    write.mockClear()
+    expect(await main(['--model', 'toy-single', '--models-dir', 'src/runtime/testdata', '--steps', '8', '--forced-first', '1', '--out', dir])).toBe(2)
+    expect(write.mock.calls.map((c) => String(c[0])).join('')).toMatch(/recorded recipe.*10-step files.*--steps 8 --steps 10/)
+    expect(await listing(dir)).toEqual(before)
+    // ... but accepted for every step count, and recorded
+    expect(await main(['--model', 'toy-single', '--replan', '--forced-first', '1', '--out', dir])).toBe(0)
+    expect(JSON.parse(await readFile(join(dir, 'toy-single', 'recipe.json'), 'utf8')).planner.forcedFirst).toBe(1)
+    // --no-recipe: the paper's defaults again (3 forced first steps)
+    const fresh = await tmp()
+    await main(['--model', 'toy-single', '--models-dir', 'src/runtime/testdata', '--samples', '3', '--steps', '8', '--out', fresh])
+    expect(await main(['--model', 'toy-single', '--models-dir', 'src/runtime/testdata', '--samples', '3', '--steps', '8', '--no-recipe', '--forced-first', '3', '--out', fresh])).toBe(0)
+  })
+
+  it('an imported recipe replays from its committed tensor', async () => {
+    const dir = await tmp()
+    const n = 6
+    const data = new Float64Array(n * (n + 1) * (n + 1)).fill(Infinity)
+    for (let i = 0; i < n; i++) for (let p = 0; p < Math.max(i, 1); p++) for (let j = i + 1; j <= n; j++) data[pactIndex(n, p, i, j)] = (j - i) ** 2 + p / 10
+    await writeFile(join(dir, 'in.npy'), writeNpy({ shape: [n, n + 1, n + 1], data }))
+    const out = join(dir, 'out')
+    expect(await main(['--import-pact', join(dir, 'in.npy'), '--model', 'imp', '--steps', '6', '--licence', 'MIT', '--source', 'test', '--order', '2', '--out', out])).toBe(0)
+    const before = await listing(out)
+    expect(await main(['--model', 'imp', '--out', out])).toBe(0)
+    expect(await listing(out)).toEqual(before)
+  })
+
+  it('--cost 4d writes and records the 4-D tensor it planned on', async () => {
+    const dir = await tmp()
+    expect(await main([...toy, '--steps', '6', '--cost', '4d', '--out', dir])).toBe(0)
+    const s = parseSchedule(JSON.parse(await readFile(join(dir, 'toy-single', '6.json'), 'utf8')))
+    expect(s.forecaster).toMatchObject({ cost: '4d', order: 2 })
+    expect(s.calibration.pactFile).toBe('toy-single/6.pact4.npy')
+    const npy4 = await readFile(join(dir, 'toy-single', '6.pact4.npy'))
+    expect(parseNpy(new Uint8Array(npy4)).shape).toEqual([6, 6, 6, 7])
+    expect(sha(npy4)).toBe(s.calibration.pactSha256)
+    const prov = JSON.parse(await readFile(join(dir, 'toy-single', '6.pact.json'), 'utf8'))
+    expect(prov.tensors.map((t: { tensor: string }) => t.tensor)).toEqual(['toy-single/6.pact.npy', 'toy-single/6.pact4.npy'])
+    // the replay reads the 4-D tensor back and gives the same files
+    const before = await listing(dir)
+    expect(await main(['--model', 'toy-single', '--replan', '--out', dir])).toBe(0)
+    expect(await listing(dir)).toEqual(before)
+  })
+
+  it('--export cache-dit prints the static mask of one plan', async () => {
+    const out: string[] = []
+    vi.spyOn(process.stdout, 'write').mockImplementation((c) => (out.push(String(c)), true))
+    expect(await main(['--export', 'cache-dit', '--model', 'flux.1-dev', '--steps', '50', '--budget', '13'])).toBe(0)
+    const cfg = JSON.parse(out.join(''))
+    expect(cfg).toMatchObject({ num_inference_steps: 50, steps_computation_policy: 'static', taylorseer_order: 2, budget: 13 })
+    expect(cfg.steps_computation_mask.flatMap((v: number, i: number) => (v ? [i] : []))).toEqual(cfg.key_steps)
+    expect(await main(['--export', 'cache-dit', '--model', 'flux.1-dev', '--steps', '50', '--budget', '3'])).toBe(2)
+    expect(await main(['--export', 'cache-dit', '--model', 'flux.1-dev', '--steps', '50'])).toBe(2)
+    expect(await main(['--export', 'onnx', '--model', 'flux.1-dev', '--steps', '50', '--budget', '13'])).toBe(2)
   })
 
   it('exits 2 naming the argument for bad usage', async () => {
