@@ -1,6 +1,6 @@
 /**
  * A picture for the docs: the same ten held-out cases (classes 0-9) sampled by several methods
- * at the same NFE, one row per method, first row the full-step reference.
+ * at the same NFE, one row per method (labelled), first row the full-step reference.
  *
  *   npx tsx scripts/compare-grid.ts [--budget 10] [--seed 0] [--out docs/compare-k10.png]
  */
@@ -9,6 +9,7 @@ import { parseArgs } from 'node:util'
 import { loadModel } from '../src/runtime/engine.ts'
 import { encode } from 'fast-png'
 import { fileScheduleStore } from '../src/runtime/schedule-files.ts'
+import { drawText, textWidth } from './lib/bitmap-font.ts'
 import { runRecipe, staticRecipe } from './lib/quality-methods.ts'
 import { uniformMask } from '../src/core/policy.ts'
 
@@ -33,16 +34,20 @@ for (const [label, recipe] of rows) {
   images.push(...(await runRecipe(model.denoiser, recipe, cases, model.manifest.defaultGuidance, 10)).images)
   process.stderr.write(`row: ${label}\n`)
 }
-// one row per method, 10 columns, 3x nearest-neighbour upscale, a 6-pixel gap between rows
+// one row per method, labelled on the left, 10 columns, 3x nearest-neighbour upscale, a
+// 6-pixel gap between rows
 const scale = 3
 const side = 28 * scale
 const gap = 6
-const width = 10 * side
+const font = 2
+const labelWidth = Math.max(...rows.map(([label]) => textWidth(label, font))) + 24
+const width = labelWidth + 10 * side
 const height = rows.length * side + (rows.length - 1) * gap
 const data = new Uint8Array(width * height).fill(40)
+rows.forEach(([label], r) => drawText(data, width, labelWidth - 12 - textWidth(label, font), r * (side + gap) + (side - 7 * font) / 2, label, font, 235))
 images.forEach((img, k) => {
   const top = Math.floor(k / 10) * (side + gap)
-  const left = (k % 10) * side
+  const left = labelWidth + (k % 10) * side
   for (let y = 0; y < side; y++) {
     for (let x = 0; x < side; x++) {
       const v = img[Math.floor(y / scale) * 28 + Math.floor(x / scale)]
