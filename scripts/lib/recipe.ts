@@ -16,7 +16,7 @@ import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { z } from 'zod'
 import { ERROR_METRICS, type ErrorMetric } from '../../src/core/pact.ts'
-import { originSchema } from '../../src/core/schedule.ts'
+import { MAX_STEPS, MODEL_ID_PATTERN, originSchema } from '../../src/core/schedule.ts'
 import { writeFileAtomic } from './atomic.ts'
 
 export const RECIPE_SCHEMA = 'dpcache-recipe/v1'
@@ -27,9 +27,9 @@ const keyLists = z.record(z.string().regex(/^[0-9]+$/), z.record(z.string().rege
 export const recipeSchema = z
   .object({
     schema: z.literal(RECIPE_SCHEMA),
-    model: z.string(),
+    model: z.string().regex(MODEL_ID_PATTERN),
     /** The step counts shipped with this recipe. */
-    steps: z.array(int.min(2).max(1000)).min(1),
+    steps: z.array(int.min(2).max(MAX_STEPS)).min(1),
     tensor: z.discriminatedUnion('source', [
       z
         .object({

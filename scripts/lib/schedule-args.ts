@@ -2,6 +2,7 @@
 import { parseArgs } from 'node:util'
 import { ERROR_METRICS, type ErrorMetric } from '../../src/core/pact.ts'
 import type { PlanOptions } from '../../src/core/planner.ts'
+import { MAX_STEPS, MODEL_ID_PATTERN } from '../../src/core/schedule.ts'
 import { BACKENDS, type Backend } from '../../src/runtime/ort.ts'
 import type { Recipe } from './recipe.ts'
 
@@ -81,7 +82,6 @@ function int(name: string, v: string | undefined, lo: number, hi: number): numbe
   return n
 }
 
-const MODEL_ID = /^[a-z0-9][a-z0-9._-]{0,63}$/
 
 const OPTIONS = {
   help: { type: 'boolean', short: 'h' },
@@ -123,7 +123,7 @@ function raw(argv: readonly string[]) {
 /** What the command is about, read before its recipe: model, output folder, --no-recipe. */
 export function scheduleTarget(argv: readonly string[]): { model?: string; out: string; useRecipe: boolean } {
   const v = raw(argv)
-  const model = v.model !== undefined && MODEL_ID.test(v.model) ? v.model : undefined // parseScheduleArgs names a bad one
+  const model = v.model !== undefined && MODEL_ID_PATTERN.test(v.model) ? v.model : undefined // parseScheduleArgs names a bad one
   return { model, out: v.out ?? 'schedules', useRecipe: !v['no-recipe'] && !v.help }
 }
 
@@ -136,11 +136,11 @@ export function parseScheduleArgs(argv: readonly string[], recipe?: Recipe): Sch
   const help = v.help ?? false
   if (!help && !v.model) throw new UsageError('--model is required')
   if (!help && !v.steps?.length && !recipe) throw new UsageError('--steps is required (it may be given several times) when the model has no recorded recipe')
-  if (v.model !== undefined && !MODEL_ID.test(v.model)) {
+  if (v.model !== undefined && !MODEL_ID_PATTERN.test(v.model)) {
     throw new UsageError(`--model must be lower-case letters, digits, '.', '_' or '-', got '${v.model}'`)
   }
   if (v.arrival && v['no-arrival']) throw new UsageError('--arrival and --no-arrival contradict each other')
-  const steps = [...new Set(v.steps ? v.steps.map((s) => int('steps', s, 2, 1000)!) : (recipe?.steps ?? []))].sort((a, b) => a - b)
+  const steps = [...new Set(v.steps ? v.steps.map((s) => int('steps', s, 2, MAX_STEPS)!) : (recipe?.steps ?? []))].sort((a, b) => a - b)
   const fromRecipe = recipe?.tensor.source === 'imported' && !v['import-pact']
   if (v.replan && (!recipe || v['import-pact'])) throw new UsageError('--replan replays a recorded recipe on its committed tensors: the model needs a recipe.json, and no --import-pact or --no-recipe')
   if (v['import-pact'] && steps.length !== 1) throw new UsageError('--import-pact takes exactly one --steps')
