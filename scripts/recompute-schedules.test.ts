@@ -5,7 +5,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import { createHash } from 'node:crypto'
 import { parseNpy, writeNpy } from '../src/core/npy.ts'
 import { pactIndex } from '../src/core/pact.ts'
-import { planAll } from '../src/core/planner.ts'
+import { pathCost, planAll } from '../src/core/planner.ts'
 import { parseSchedule, parseScheduleIndex } from '../src/core/schedule.ts'
 import { writeFileAtomic } from './lib/atomic.ts'
 import { rebuildIndex } from './lib/schedule-writer.ts'
@@ -124,6 +124,27 @@ describe('npm run schedules', () => {
     const fresh = await tmp()
     await main(['--model', 'toy-single', '--models-dir', 'src/runtime/testdata', '--samples', '3', '--steps', '8', '--out', fresh])
     expect(await main(['--model', 'toy-single', '--models-dir', 'src/runtime/testdata', '--samples', '3', '--steps', '8', '--no-recipe', '--forced-first', '3', '--out', fresh])).toBe(0)
+  })
+
+  it('a recorded refinement result replaces its budgets in the replay; the DP keeps the others', async () => {
+    const dir = await tmp()
+    expect(await main([...toy, '--steps', '8', '--out', dir])).toBe(0)
+    const dp = parseSchedule(JSON.parse(await readFile(join(dir, 'toy-single', '8.json'), 'utf8')))
+    const path = join(dir, 'toy-single', 'recipe.json')
+    const recipe = JSON.parse(await readFile(path, 'utf8'))
+    recipe.refinement = { method: 'closed-loop (test)', options: { rounds: 1 }, plans: { '8': { '3': [0, 2, 5] } } }
+    await writeFile(path, JSON.stringify(recipe))
+    expect(await main(['--model', 'toy-single', '--replan', '--out', dir])).toBe(0)
+    const s = parseSchedule(JSON.parse(await readFile(join(dir, 'toy-single', '8.json'), 'utf8')))
+    const pact = parseNpy(new Uint8Array(await readFile(join(dir, 'toy-single', '8.pact.npy'))))
+    const k3 = s.plans.find((p) => p.budget === 3)!
+    expect(k3).toMatchObject({ keySteps: [0, 2, 5], mask: '10100100', cost: Number(pathCost({ steps: 8, data: Float64Array.from(pact.data) }, [0, 2, 5]).toPrecision(6)) })
+    expect(s.plans.filter((p) => p.budget !== 3)).toEqual(dp.plans.filter((p) => p.budget !== 3))
+    // the refinement stays recorded, and a replay of it is stable
+    expect(JSON.parse(await readFile(path, 'utf8')).refinement.plans).toEqual({ '8': { '3': [0, 2, 5] } })
+    const before = await listing(dir)
+    expect(await main(['--model', 'toy-single', '--replan', '--out', dir])).toBe(0)
+    expect(await listing(dir)).toEqual(before)
   })
 
   it('an imported recipe replays from its committed tensor', async () => {

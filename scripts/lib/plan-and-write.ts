@@ -57,6 +57,9 @@ export function planFiles(input: PlanningInput): { schedule: Schedule; files: Ma
     plans = planAll(input.pact, { method: 'exact', ...plannerOpts })
   }
   for (const [budget, keySteps] of Object.entries(input.refined ?? {})) {
+    if (keySteps.length !== Number(budget) || !plans.some((p) => p.budget === Number(budget))) {
+      throw new RangeError(`refinement for ${model} at ${n} steps: budget ${budget} has ${keySteps.length} key steps, or no DP plan to replace`)
+    }
     const cost = input.pact4 ? pathCost4(input.pact4, keySteps) : pathCost(input.pact, keySteps)
     plans = plans.map((p) => (p.budget === Number(budget) ? { budget: p.budget, keySteps, mask: maskOf(n, keySteps), cost } : p))
   }
