@@ -109,7 +109,7 @@ describe('read routes', () => {
     const params = doc.paths['/v1/schedules/{model}/{steps}'].get.parameters.map(
       (p: { name: string }) => p.name,
     )
-    expect(params).toEqual(['model', 'steps', 'budget', 'speedup', 'maxCost'])
+    expect(params).toEqual(['model', 'steps', 'budget', 'speedup', 'maxCost', 'format'])
   })
 })
 
@@ -227,5 +227,43 @@ describe('HTTP details', () => {
     })
     expect(res.status).toBe(415)
     expect(res.headers.get('connection')).toBe('close')
+  })
+})
+
+describe('catalogue', () => {
+  it('exports a plan as cache-dit takes it: N ints, K ones, exactly at the key steps', async () => {
+    const plan = (await (await app.request(`/v1/schedules/${TOY}/10?budget=5`)).json()) as {
+      plan: { keySteps: number[] }
+    }
+    const res = await app.request(`/v1/schedules/${TOY}/10?budget=5&format=cache-dit`)
+    expect(res.status).toBe(200)
+    const cfg = (await res.json()) as {
+      num_inference_steps: number
+      steps_computation_mask: number[]
+      steps_computation_policy: string
+      taylorseer_order: number
+    }
+    expect(cfg.num_inference_steps).toBe(10)
+    expect(cfg.steps_computation_mask).toHaveLength(10)
+    expect(cfg.steps_computation_mask.reduce((a, b) => a + b, 0)).toBe(5)
+    const ones = cfg.steps_computation_mask.flatMap((v, i) => (v === 1 ? [i] : []))
+    expect(ones).toEqual(plan.plan.keySteps)
+    expect(cfg.steps_computation_policy).toBe('static')
+    expect(cfg.taylorseer_order).toBe(1)
+  })
+
+  it('lists what each model offers and refuses generate for a schedules-only one', async () => {
+    const { models } = (await (await app.request('/v1/models')).json()) as {
+      models: { id: string; offers: string[] }[]
+    }
+    expect(models.map((m) => [m.id, m.offers])).toEqual([
+      ['other-model', ['schedules']],
+      [TOY, ['schedules', 'generate']],
+    ])
+    const res = await post({ model: 'other-model', class: 0 })
+    expect(res.status).toBe(400)
+    const { error } = (await res.json()) as { error: { code: string; message: string } }
+    expect(error.code).toBe('schedules_only')
+    expect(error.message).toContain('/v1/schedules/other-model/')
   })
 })

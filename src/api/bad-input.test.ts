@@ -17,5 +17,6 @@ describe('bad input through app.request', () => {
     minBudget: 3,
     missingSteps: 11,
     minCost,
+    schedulesOnly: 'other-model',
   })
 })

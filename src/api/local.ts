@@ -66,6 +66,14 @@ export function localGenerate(
     stats: () => queue.stats,
     async handle(req: GenerateRequest, c: Context) {
       const info = models.find((m) => m.id === req.model)
+      if (!info && (await store.index()).models.some((m) => m.model === req.model)) {
+        throw new ApiError(400, {
+          code: 'schedules_only',
+          message: `${req.model} is offered as schedules only (no weights here): fetch GET /v1/schedules/${req.model}/<steps>?budget=K&format=cache-dit and apply it in your own pipeline`,
+          field: 'model',
+          allowed: models.map((m) => m.id),
+        })
+      }
       if (!info) {
         throw new ApiError(404, {
           code: 'unknown_model',

@@ -28,9 +28,10 @@ export function registerModels(app: OpenAPIHono, store: ScheduleStore, backend: 
         budgets: s.budgets,
         url: `/v1/schedules/${id}/${s.steps}`,
       }))
-      if (!info) return { id, generate: false, schedules }
+      const offers = schedules.length > 0 ? (['schedules'] as const) : ([] as const)
+      if (!info) return { id, generate: false, offers: [...offers], schedules }
       const { classes, defaultSteps, defaultGuidance, image } = info
-      return { id, generate: true, classes, defaultSteps, defaultGuidance, image, schedules }
+      return { id, generate: true, offers: [...offers, 'generate' as const], classes, defaultSteps, defaultGuidance, image, schedules }
     })
     // short-lived: a host that restarts with another model should show up within a minute
     return c.json({ models }, 200, { 'Cache-Control': 'public, max-age=60' })

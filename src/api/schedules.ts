@@ -7,12 +7,13 @@
 import { createRoute, type OpenAPIHono } from '@hono/zod-openapi'
 import type { MiddlewareHandler } from 'hono'
 import { hexDigest } from '../core/digest.ts'
+import { toCacheDitConfig } from '../core/cache-dit.ts'
 import { choosePlan } from '../core/resolve.ts'
 import { scheduleSchema, type Schedule, type ScheduleStore } from '../core/schedule.ts'
 import { isModelId } from '../runtime/schedule-store.ts'
 import { ApiError, validationHook } from './errors.ts'
 import { errorResponse } from './openapi.ts'
-import { planResponseSchema, scheduleParamsSchema, scheduleQuerySchema } from './schemas.ts'
+import { cacheDitResponseSchema, planResponseSchema, scheduleParamsSchema, scheduleQuerySchema } from './schemas.ts'
 
 export const SCHEDULE_CACHE_CONTROL = 'public, max-age=300, must-revalidate'
 
@@ -83,7 +84,7 @@ export const scheduleRoute = createRoute({
   responses: {
     200: {
       description: 'The schedule file (no selector) or one plan; ETag, revalidating caching',
-      content: { 'application/json': { schema: scheduleSchema.or(planResponseSchema) } },
+      content: { 'application/json': { schema: scheduleSchema.or(planResponseSchema).or(cacheDitResponseSchema) } },
     },
     304: { description: 'Not modified (If-None-Match)' },
     400: errorResponse('Bad selector, naming the field and what it allows'),
@@ -112,12 +113,24 @@ export function registerSchedules(app: OpenAPIHono, store: ScheduleStore): void 
       const query = c.req.valid('query')
       const base = `${schedule.model}/${schedule.steps}`
       let entry: { body: string; tag: string }
-      if (query.budget === undefined && query.speedup === undefined && query.maxCost === undefined) {
+      const selected = query.budget !== undefined || query.speedup !== undefined || query.maxCost !== undefined
+      if (query.format === 'cache-dit' && !selected) {
+        throw new ApiError(400, {
+          code: 'invalid_field',
+          message: 'format=cache-dit exports one plan: add budget, speedup or maxCost',
+          field: 'budget',
+          allowed: schedule.plans.map((p) => p.budget),
+        })
+      }
+      if (!selected) {
         entry = await cached(base, () => schedule)
       } else {
         const plan = choosePlan(schedule, query)
         const { model, modelSha256, steps, solver, forecaster } = schedule
-        entry = await cached(`${base}#${plan.budget}`, () => ({ model, modelSha256, steps, solver, forecaster, plan }))
+        entry =
+          query.format === 'cache-dit'
+            ? await cached(`${base}#${plan.budget}#cache-dit`, () => toCacheDitConfig(schedule, plan))
+            : await cached(`${base}#${plan.budget}`, () => ({ model, modelSha256, steps, solver, forecaster, plan }))
       }
       const headers = { ETag: entry.tag, 'Cache-Control': SCHEDULE_CACHE_CONTROL }
       // answered here rather than by hono/etag, which builds the full response first

@@ -118,11 +118,15 @@ export const scheduleQuerySchema = z
       .min(0)
       .optional()
       .describe('Smallest budget whose expected cost <= maxCost'),
+    format: z
+      .enum(['dpcache', 'cache-dit'])
+      .optional()
+      .describe("dpcache (default): our schedule JSON; cache-dit: one plan as cache-dit's static step mask (needs a selector)"),
   })
-  .refine((q) => Object.values(q).filter((v) => v !== undefined).length <= 1, {
-    path: ['speedup'],
-    message: 'use one of budget, speedup, maxCost',
-  })
+  .refine(
+    (q) => [q.budget, q.speedup, q.maxCost].filter((v) => v !== undefined).length <= 1,
+    { path: ['speedup'], message: 'use one of budget, speedup, maxCost' },
+  )
 
 export const errorSchema = z.object({
   error: z.object({
@@ -148,11 +152,28 @@ export const planResponseSchema = z.object({
   plan: planSchema,
 })
 
+/** One plan as cache-dit takes it (src/core/cache-dit.ts). */
+export const cacheDitResponseSchema = z.object({
+  format: z.literal('cache-dit'),
+  model: z.string(),
+  budget: z.number().int(),
+  num_inference_steps: z.number().int().describe('DBCacheConfig(num_inference_steps=...)'),
+  steps_computation_mask: z.array(z.number().int().min(0).max(1)).describe('DBCacheConfig(steps_computation_mask=...): 1 compute, 0 cache'),
+  steps_computation_policy: z.literal('static'),
+  taylorseer_order: z.number().int().describe('TaylorSeerCalibratorConfig(taylorseer_order=...)'),
+  key_steps: z.array(z.number().int()),
+  cost: z.number(),
+  greedy_cost: z.number().nullable().describe("What the paper's greedy planner's plan costs at this budget"),
+})
+
 export const modelsResponseSchema = z.object({
   models: z.array(
     z.object({
       id: z.string(),
       generate: z.boolean().describe('Whether this host runs the model itself'),
+      offers: z
+        .array(z.enum(['schedules', 'generate']))
+        .describe('schedules: plans to fetch; generate: POST /v1/generate runs it here'),
       classes: z.number().int().optional(),
       defaultSteps: z.number().int().optional(),
       defaultGuidance: z.number().optional(),

@@ -15,6 +15,8 @@ export interface Target {
   missingSteps: number
   /** The cheapest plan's cost at `steps`; a maxCost below it selects nothing (when above 0). */
   minCost: number
+  /** A model with schedules but no weights on this host (generate must say so). */
+  schedulesOnly: string
 }
 
 export interface Case {
@@ -117,6 +119,9 @@ export function badInputCases(t: Target): Case[] {
     gen('model not a string', { model: 42, class: 0 }, 400, bad, 'model'),
     gen('model is a path', { model: '../../etc/passwd', class: 0 }, 400, bad, 'model'),
     gen('unknown model', { model: 'nope', class: 0 }, 404, 'unknown_model', 'model', [t.model]),
+    gen('schedules-only model', { model: t.schedulesOnly, class: 0 }, 400, 'schedules_only', 'model', [t.model]),
+    get('cache-dit export without a plan', `${sched}?format=cache-dit`, 400, bad, 'budget'),
+    get('unknown export format', `${sched}?budget=${t.minBudget}&format=diffusers`, 400, bad, 'format'),
     gen('missing class', { model: t.model }, 400, bad, 'class'),
     gen('negative class', { ...ok, class: -1 }, 400, bad, 'class'),
     gen('class past the model', { ...ok, class: t.classes }, 400, bad, 'class', {

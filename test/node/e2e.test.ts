@@ -185,6 +185,7 @@ describe('bad input over HTTP (real model)', () => {
     minBudget: Math.min(...schedule.budgets),
     missingSteps: 7,
     minCost: Math.min(...plans.map((p) => p.cost)),
+    schedulesOnly: 'flux.1-dev',
   })
 })
 
