@@ -111,7 +111,7 @@ function limitBody(maxSize: number): MiddlewareHandler {
       if (done) break
       size += value.length
       if (size > maxSize) {
-        await reader.cancel().catch(() => undefined)
+        await discard(reader, DRAIN_BYTES)
         throw tooLarge()
       }
       chunks.push(value)
@@ -121,6 +121,26 @@ function limitBody(maxSize: number): MiddlewareHandler {
     for (const chunk of chunks) whole.set(chunk, (at += chunk.length) - chunk.length)
     c.req.raw = new Request(c.req.raw, { body: whole })
     return next()
+  }
+}
+
+/** How much of an oversized body is read and dropped so the connection stays in step. */
+const DRAIN_BYTES = 1 << 20
+
+/**
+ * Reads and drops up to `limit` more bytes, then cancels whatever is left: a small overflow
+ * is consumed (the peer finishes sending and the connection stays usable), a huge one is cut.
+ */
+async function discard(reader: ReadableStreamDefaultReader<Uint8Array>, limit: number): Promise<void> {
+  try {
+    for (let read = 0; read <= limit; ) {
+      const { done, value } = await reader.read()
+      if (done) return
+      read += value.length
+    }
+    await reader.cancel()
+  } catch {
+    // the peer went away: nothing left to keep in step
   }
 }
 
