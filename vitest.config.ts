@@ -5,7 +5,7 @@ import { defineConfig } from 'vitest/config'
 export default defineConfig({
   test: {
     include: ['src/**/*.test.ts', 'scripts/**/*.test.ts', 'test/**/*.test.ts'],
-    exclude: ['test/worker/**', 'node_modules/**'],
+    exclude: ['test/worker/**', 'test/browser/**', 'node_modules/**'],
     testTimeout: 60_000,
     hookTimeout: 60_000,
   },

@@ -1,5 +1,5 @@
 /** The three figures written beside each schedule (see scripts/recompute-schedules.ts). */
-import { pactIndex, type Pact } from '../../src/core/pact.ts'
+import { oneStepErrors, type Pact } from '../../src/core/pact.ts'
 import type { Plan } from '../../src/core/planner.ts'
 import { keyStepChart, linePlot, stackSvgs } from './svg.ts'
 
@@ -11,14 +11,7 @@ export function scheduleFigures(
   extra: readonly { name: string; plans: readonly Plan[] }[] = [],
 ) {
   const n = pact.steps
-  // One-step error at step i + 1, forecast from keys (i - 1, i): spikes mark the transitions
-  // where the trajectory bends and a planner should spend keys. It is the cost of the segment
-  // i -> i+1 when the arrival step counts, and of i -> i+2 (one skipped step) when it does not.
-  const oneStep: [number, number][] = []
-  for (let i = 1; i < n - 1; i++) {
-    const j = includeArrival ? i + 1 : i + 2
-    if (j <= n) oneStep.push([i + 1, pact.data[pactIndex(n, i - 1, i, j)]])
-  }
+  const oneStep = oneStepErrors(pact, includeArrival)
   const errors = linePlot({
     title: `${model}, ${n} steps: one-step forecast error`,
     xLabel: 'forecast step',

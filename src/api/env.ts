@@ -11,6 +11,7 @@
  * many that are not ours.
  */
 import { MODEL_ID_PATTERN } from '../core/schedule.ts'
+import { CORS_ORIGINS_ALLOWED, parseCorsOrigins } from './cors.ts'
 import { DEFAULT_LIMITS } from './schemas.ts'
 
 /** Backends a host may be asked for; which of them work depends on the host (see ort.ts). */
@@ -85,6 +86,8 @@ const specs = {
     allowed: 'an http(s) URL',
     parse: (raw: string) => (/^https?:\/\/[^\s]+$/.test(raw) && URL.canParse(raw) ? raw : undefined),
   },
+  /** Browser origins allowed to call the API (every host); unset or empty: no CORS. */
+  CORS_ORIGINS: { allowed: CORS_ORIGINS_ALLOWED, parse: parseCorsOrigins },
 } satisfies Record<string, Spec<unknown>>
 
 type Specs = typeof specs

@@ -13,10 +13,12 @@ import { compress } from 'hono/compress'
 import type { ScheduleStore } from '../core/schedule.ts'
 import type { VerifyingScheduleStore } from '../runtime/schedule-store.ts'
 import type { GenerateBackend } from './backend.ts'
+import { corsFor, type CorsOrigins } from './cors.ts'
 import { ApiError, notFound, onError, sendError } from './errors.ts'
 import { registerGenerate } from './generate.ts'
 import { registerModels } from './models.ts'
 import { BEARER, documentFrame } from './openapi.ts'
+import { pageRoutes, type AssetServer } from './pages.ts'
 import { registerSchedules } from './schedules.ts'
 import { DEFAULT_LIMITS, healthSchema, type Limits } from './schemas.ts'
 
@@ -27,6 +29,10 @@ export interface AppDeps {
   /** When set, generate needs `Authorization: Bearer <apiToken>`; schedules stay public. */
   apiToken?: string
   limits?: Partial<Limits>
+  /** Origins allowed to call the API from a browser (CORS_ORIGINS); no CORS when absent or empty. */
+  cors?: CorsOrigins
+  /** The host's static files: with them the app serves `/` (playground) and `/docs`. */
+  assets?: AssetServer
 }
 
 export const API_VERSION = '1.0.0'
@@ -45,6 +51,7 @@ export function createApp(deps: AppDeps): App {
   const limits = { ...DEFAULT_LIMITS, ...deps.limits } satisfies Limits
   const app = new OpenAPIHono()
   app.onError(onError)
+  if (deps.cors && deps.cors.length > 0) app.use(corsFor(deps.cors))
   // JSON answers are compressed when the client accepts it; PNGs already are
   app.use(compress())
 
@@ -68,6 +75,7 @@ export function createApp(deps: AppDeps): App {
   app.get('/openapi.json', (c) =>
     c.body(document, 200, { 'Content-Type': 'application/json', 'Cache-Control': 'public, max-age=300' }),
   )
+  if (deps.assets) app.route('/', pageRoutes(deps.assets))
   app.notFound(methodAware(app))
   return app
 }
@@ -96,3 +104,5 @@ function methodAware(app: OpenAPIHono) {
 // the in-process backend (local.ts) is imported by the hosts that run it, so the Worker
 // bundle never carries the PNG encoder
 export type { GenerateBackend } from './backend.ts'
+export type { CorsOrigins } from './cors.ts'
+export type { AssetServer } from './pages.ts'

@@ -46,6 +46,22 @@ export function pactIndex(steps: number, p: number, i: number, j: number): numbe
   return (p * (steps + 1) + i) * (steps + 1) + j
 }
 
+/**
+ * The one-step forecast error at step i + 1 from keys (i - 1, i), as [step, error] points:
+ * spikes mark where the trajectory bends and a planner should spend keys. It is the cost of
+ * the segment i -> i+1 when the arrival step counts, and of i -> i+2 (one skipped step) when
+ * it does not. Drawn beside every schedule and in the playground.
+ */
+export function oneStepErrors(pact: Pact, includeArrival: boolean): [number, number][] {
+  const n = pact.steps
+  const points: [number, number][] = []
+  for (let i = 1; i < n - 1; i++) {
+    const j = includeArrival ? i + 1 : i + 2
+    if (j <= n) points.push([i + 1, pact.data[pactIndex(n, i - 1, i, j)]])
+  }
+  return points
+}
+
 export function pact4Index(steps: number, q: number, p: number, i: number, j: number): number {
   return ((q * steps + p) * steps + i) * (steps + 1) + j
 }

@@ -2,10 +2,11 @@
  * The same app on Deno: `deno run -A src/hosts/deno.ts` (BACKEND=webgpu with
  * --unstable-webgpu for onnxruntime-web's WebGPU backend). See local.ts for the environment.
  */
+import { serveStatic } from 'hono/deno'
 import { hostEnv, localApp, port } from './local.ts'
 
 const cfg = hostEnv()
-const app = await localApp(cfg)
+const app = await localApp(cfg, serveStatic)
 
 // Deno builds request.url from the Host header, so `Host: x/v1/generate#` on POST /public/x
 // would route to generate. RFC 9112 says a server answers 400 to an invalid Host; once Host is

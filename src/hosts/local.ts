@@ -3,7 +3,9 @@
  * from files), configured from the environment, which `parseHostEnv` (src/api/env.ts)
  * validates as a whole before anything loads:
  *   MODELS (comma list, default tiny-dit-mnist), MODELS_DIR, SCHEDULES_DIR, BACKEND, ORT_THREADS,
- *   API_TOKEN, MAX_BATCH (items per sampler run), BATCH_WINDOW_MS, MAX_QUEUED, TIMEOUT_MS, PORT.
+ *   API_TOKEN, MAX_BATCH (items per sampler run), BATCH_WINDOW_MS, MAX_QUEUED, TIMEOUT_MS, PORT,
+ *   CORS_ORIGINS (comma list of origins or *; no CORS when unset).
+ * The playground and /docs are served from public/ (built by `npm run build:web`).
  */
 import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
@@ -15,6 +17,7 @@ import { localGenerate } from '../api/local.ts'
 import { loadEngine, verifySchedules } from '../runtime/engine.ts'
 import { checkBackend, ModelError } from '../runtime/ort.ts'
 import { fileScheduleStore } from '../runtime/schedule-files.ts'
+import { fileAssets, type ServeStatic } from './files.ts'
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url))
 
@@ -34,19 +37,27 @@ export function hostEnv(): HostEnv {
   }
 }
 
-/** Loads the engine and builds the app; exits 2 with one line on a model it cannot load. */
-export async function localApp(cfg: HostEnv = hostEnv()): Promise<App> {
+/**
+ * Loads the engine and builds the app; exits 2 with one line on a model it cannot load.
+ * `serveStatic` is the runtime's own (@hono/node-server or hono/deno): it serves the page.
+ */
+export async function localApp(cfg: HostEnv, serveStatic: ServeStatic): Promise<App> {
   try {
-    return await buildApp(cfg)
+    return await buildApp(cfg, serveStatic)
   } catch (err) {
     fail(err)
   }
 }
 
-async function buildApp(cfg: HostEnv): Promise<App> {
-  const schedules = fileScheduleStore(cfg.SCHEDULES_DIR ?? join(ROOT, 'schedules'))
+async function buildApp(cfg: HostEnv, serveStatic: ServeStatic): Promise<App> {
+  const dirs = {
+    public: join(ROOT, 'public'),
+    models: cfg.MODELS_DIR ?? join(ROOT, 'models'),
+    schedules: cfg.SCHEDULES_DIR ?? join(ROOT, 'schedules'),
+  }
+  const schedules = fileScheduleStore(dirs.schedules)
   const engine = await loadEngine({
-    modelsDir: cfg.MODELS_DIR ?? join(ROOT, 'models'),
+    modelsDir: dirs.models,
     modelIds: cfg.MODELS ?? ['tiny-dit-mnist'],
     readFile: async (path) => new Uint8Array(await readFile(path)),
     backend: checkBackend(cfg.BACKEND ?? 'wasm'),
@@ -60,7 +71,8 @@ async function buildApp(cfg: HostEnv): Promise<App> {
     maxQueued: cfg.MAX_QUEUED,
     timeoutMs: cfg.TIMEOUT_MS,
   })
-  return createApp({ schedules, generate, apiToken: cfg.API_TOKEN, limits })
+  const assets = fileAssets(serveStatic, dirs)
+  return createApp({ schedules, generate, apiToken: cfg.API_TOKEN, limits, cors: cfg.CORS_ORIGINS, assets })
 }
 
 /** PORT, default 8787; 0 picks a free port (the server prints the one it got). */

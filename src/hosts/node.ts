@@ -4,10 +4,11 @@
  */
 import type { Server } from 'node:http'
 import { serve } from '@hono/node-server'
+import { serveStatic } from '@hono/node-server/serve-static'
 import { hostEnv, localApp, port } from './local.ts'
 
 const cfg = hostEnv()
-const app = await localApp(cfg)
+const app = await localApp(cfg, serveStatic)
 const server = serve({ fetch: app.fetch, hostname: '127.0.0.1', port: port(cfg) }, (info) => {
   console.log(`dpcache-edge listening on http://127.0.0.1:${info.port}`)
 }) as Server

@@ -6,7 +6,7 @@
  */
 import { Hono } from 'hono'
 import { EnvError, limitsFromEnv, parseHostEnv } from '../api/env.ts'
-import { createApp, type App } from '../api/index.ts'
+import { createApp, type App, type AssetServer } from '../api/index.ts'
 import { proxyGenerate } from '../api/proxy.ts'
 import { readerScheduleStore } from '../runtime/schedule-store.ts'
 
@@ -16,6 +16,8 @@ export interface Env {
   /** The backend's generate endpoint, e.g. https://gpu.example.com/v1/generate. */
   GENERATE_URL?: string
   API_TOKEN?: string
+  /** Origins allowed to call the API from browsers: a comma list, or *. */
+  CORS_ORIGINS?: string
 }
 
 // one app per isolate and env, so parsed schedules and ETags are reused across requests
@@ -45,7 +47,7 @@ function configuredApp(env: Env): Served {
     return new Hono().all('*', (c) => c.json({ error }, 503))
   }
   const schedules = readerScheduleStore(async (path) => {
-    const res = await env.ASSETS.fetch(new Request(`https://assets.local/${path}`))
+    const res = await env.ASSETS.fetch(new Request(`https://assets.local/schedules/${path}`))
     if (res.status === 404) return undefined
     if (!res.ok) throw new Error(`ASSETS answered ${res.status} for ${path}`)
     return res.text()
@@ -55,7 +57,15 @@ function configuredApp(env: Env): Served {
     : cfg.GENERATE_URL
       ? proxyGenerate((req) => fetch(req), cfg.GENERATE_URL)
       : undefined
-  return createApp({ schedules, generate, apiToken: cfg.API_TOKEN, limits: limitsFromEnv(cfg) })
+  // the playground, /docs and model files: public/ as built by `npm run build:web`
+  const assets: AssetServer = async (path) => {
+    const res = await env.ASSETS.fetch(new Request(`https://assets.local${path}`))
+    if (res.status !== 404) return res
+    await res.body?.cancel()
+    return undefined
+  }
+  const limits = limitsFromEnv(cfg)
+  return createApp({ schedules, generate, apiToken: cfg.API_TOKEN, limits, cors: cfg.CORS_ORIGINS, assets })
 }
 
 export default {

@@ -28,6 +28,11 @@ export interface OrtOptions {
   backend?: Backend
   /** wasm threads; 1 where the host has no worker threads (workerd). */
   threads?: number
+  /**
+   * Where the runtime's .wasm files are served (browsers: a path on the page's own host,
+   * e.g. '/static/ort/', never a CDN). Unset: next to the module, which is right on Node/Deno.
+   */
+  wasmPaths?: string
 }
 
 export interface TensorSpec {
@@ -55,6 +60,7 @@ export function loadOrt(opts: OrtOptions = {}): Promise<typeof Ort> {
   if (!mod) {
     mod = (backend === 'webgpu' ? import('onnxruntime-web/webgpu') : import('onnxruntime-web')).then((ort) => {
       ort.env.wasm.numThreads = opts.threads ?? 1
+      if (opts.wasmPaths) ort.env.wasm.wasmPaths = opts.wasmPaths
       ort.env.logLevel = 'error'
       return ort
     })

@@ -39,7 +39,7 @@ Deno.test('app.request: schedules, 304, error envelope, 503 without a backend', 
 })
 
 Deno.test({
-  name: 'Deno host over HTTP: JSON NFE equals the budget, PNG grid for a batch',
+  name: 'Deno host over HTTP: JSON NFE equals the budget, PNG grid for a batch, /, /docs, CORS',
   // onnxruntime-web keeps its wasm instance alive for the process
   sanitizeResources: false,
   sanitizeOps: false,
@@ -53,7 +53,7 @@ Deno.test({
         '--allow-net=127.0.0.1',
         join(ROOT, 'src', 'hosts', 'deno.ts'),
       ],
-      env: { PORT: '0' },
+      env: { PORT: '0', CORS_ORIGINS: 'https://app.example' },
       stdout: 'piped',
       stderr: 'inherit',
     }).spawn()
@@ -112,6 +112,35 @@ Deno.test({
           `Content-Length: ${body.length}\r\nConnection: close\r\n\r\n${body}`,
       )
       assert(/^HTTP\/1\.1 404 /.test(plain) && !plain.includes('image/png'), plain.slice(0, 300))
+      // the playground and /docs through hono/deno's serve-static (public/ from npm run build:web)
+      const page = await fetch(`${base}/`)
+      const html = await page.text()
+      assert(page.status === 200 && html.includes('DPCache playground'), `/ ${page.status}`)
+      for (const [, src] of html.matchAll(/(?:src|href)="(\/static\/[^"]+)"/g)) {
+        const res = await fetch(base + src)
+        await res.body?.cancel()
+        assert(res.status === 200, `${src} ${res.status}`)
+      }
+      const docs = await fetch(`${base}/docs`)
+      assert(docs.status === 200 && (await docs.text()).includes("url: '/openapi.json'"), 'docs')
+      const graph = await fetch(`${base}/models/${MODEL}/head.onnx`)
+      assert(graph.status === 200 && (await graph.arrayBuffer()).byteLength > 1000, 'head.onnx')
+      for (const path of ['/static/..%2F..%2Fdeno.json', '/models/..%2F..%2Fdeno.json', '/deno.json']) {
+        const res = await fetch(base + path)
+        assert(res.status === 404, `${path} answered ${res.status}`)
+        await res.body?.cancel()
+      }
+      const pre = await fetch(`${base}/v1/generate`, {
+        method: 'OPTIONS',
+        headers: { Origin: 'https://app.example', 'Access-Control-Request-Method': 'POST' },
+      })
+      await pre.body?.cancel()
+      assert(
+        pre.status === 204 &&
+          pre.headers.get('access-control-allow-origin') === 'https://app.example' &&
+          (pre.headers.get('access-control-allow-methods') ?? '').includes('POST'),
+        `preflight ${pre.status}`,
+      )
     } finally {
       child.kill('SIGTERM')
       await child.status

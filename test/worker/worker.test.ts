@@ -9,7 +9,7 @@ const get = (path: string, init?: RequestInit) =>
 
 /** The first model and step count the served index lists (the committed schedules). */
 async function firstSchedule(): Promise<{ model: string; steps: number; budgets: number[] }> {
-  const index = (await (await env.ASSETS.fetch('https://assets.local/index.json')).json()) as {
+  const index = (await (await env.ASSETS.fetch('https://assets.local/schedules/index.json')).json()) as {
     models: { model: string; schedules: { steps: number; budgets: number[] }[] }[]
   }
   const m = index.models[0]
@@ -37,7 +37,7 @@ describe('Worker: schedules from the ASSETS binding', () => {
     const file = (await res.json()) as { model: string; steps: number; plans: { budget: number }[] }
     expect([file.model, file.steps]).toEqual([model, steps])
     // the same bytes the asset holds, parsed
-    const raw = await (await env.ASSETS.fetch(`https://assets.local/${model}/${steps}.json`)).json()
+    const raw = await (await env.ASSETS.fetch(`https://assets.local/schedules/${model}/${steps}.json`)).json()
     expect(file).toEqual(raw)
     const tag = res.headers.get('etag')!
     const again = await get(`/v1/schedules/${model}/${steps}`, {
@@ -67,6 +67,9 @@ describe('Worker: schedules from the ASSETS binding', () => {
 
   it('does not expose asset files at their own paths or outside the API', async () => {
     expect((await get('/index.json')).status).toBe(404)
+    expect((await get('/wrangler.toml')).status).toBe(404)
+    expect((await get('/models/tiny-dit-mnist/README.md')).status).toBe(404)
+    expect((await get('/static/..%2F..%2Fwrangler.toml')).status).toBe(404)
     expect((await get('/v1/schedules/..%2F..%2Fwrangler.toml/1')).status).toBe(404)
   })
 
@@ -153,5 +156,53 @@ describe('Worker: generate', () => {
     )
     expect(yes.status).toBe(200)
     expect((await worker.fetch(incoming(`${BASE}/v1/models`), locked, ctx)).status).toBe(200)
+  })
+})
+
+describe('Worker: playground, /docs and CORS from the same static assets', () => {
+  it('serves the playground, the docs UI and what the page loads', async () => {
+    const page = await get('/')
+    expect(page.status).toBe(200)
+    const html = await page.text()
+    expect(html).toContain('DPCache playground')
+    const scripts = [...html.matchAll(/src="(\/static\/[^"]+)"/g)].map((m) => m[1])
+    expect(scripts.length).toBeGreaterThan(0)
+    for (const src of scripts) expect((await get(src)).status, src).toBe(200)
+    const docs = await (await get('/docs')).text()
+    expect(docs).toContain("url: '/openapi.json'")
+    expect((await get('/static/swagger-ui-dist/swagger-ui-bundle.js')).status).toBe(200)
+    expect((await get('/static/ort/ort-wasm-simd-threaded.wasm')).status).toBe(200)
+  })
+
+  it('serves model graphs that match their manifest, and the cost tensors', async () => {
+    const manifest = (await (await get('/models/tiny-dit-mnist/manifest.json')).json()) as {
+      graphs: Record<string, { file: string; sha256: string }>
+    }
+    for (const g of Object.values(manifest.graphs)) {
+      const bytes = await (await get(`/models/tiny-dit-mnist/${g.file}`)).arrayBuffer()
+      const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', bytes))
+      expect(Array.from(digest, (b) => b.toString(16).padStart(2, '0')).join('')).toBe(g.sha256)
+    }
+    const { model, steps } = await firstSchedule()
+    expect((await get(`/schedules/${model}/${steps}.pact.npy`)).status).toBe(200)
+  })
+
+  it('leaves WebGPU\'s runtime out (over the 25 MiB asset limit): the page falls back to wasm', async () => {
+    expect((await get('/static/ort/ort-wasm-simd-threaded.asyncify.wasm')).status).toBe(404)
+  })
+
+  it('answers CORS preflights when CORS_ORIGINS is set, and not otherwise', async () => {
+    const init = {
+      method: 'OPTIONS',
+      headers: { Origin: 'https://app.example', 'Access-Control-Request-Method': 'POST' },
+    }
+    const ctx = {} as ExecutionContext
+    const open = { ...env, CORS_ORIGINS: 'https://app.example' }
+    const res = await worker.fetch(incoming(`${BASE}/v1/generate`, init), open, ctx)
+    expect(res.status).toBe(204)
+    expect(res.headers.get('access-control-allow-origin')).toBe('https://app.example')
+    expect(res.headers.get('access-control-allow-methods')).toContain('POST')
+    const off = await worker.fetch(incoming(`${BASE}/v1/generate`, init), env, ctx)
+    expect(off.headers.get('access-control-allow-origin')).toBeNull()
   })
 })
