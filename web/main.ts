@@ -56,6 +56,10 @@ function status(text: string, error = false) {
   ui.status.classList.toggle('error', error)
 }
 
+/** The resting status line: empty, or why a schedule-only model cannot be sampled. */
+const idle = () =>
+  manifest ? '' : `${ui.model.value}: plans only (this host serves no graphs for it, so nothing to sample)`
+
 const describe = (e: unknown) =>
   e instanceof ApiClientError
     ? `${e.status} ${e.code}: ${e.message}${e.allowed ? ` (allowed: ${JSON.stringify(e.allowed)})` : ''}`
@@ -78,11 +82,20 @@ function params() {
 }
 const key = (where: Where, b: number) => `${where}|${JSON.stringify(params())}|${b}`
 
+/** The model's manifest when this host serves its graphs; schedule-only models have none. */
+async function fetchManifest(id: string): Promise<Manifest | undefined> {
+  const res = await fetch(`/models/${id}/manifest.json`)
+  return res.ok ? ((await res.json()) as Manifest) : undefined
+}
+const manifests = new Map<string, Promise<Manifest | undefined>>()
+
 async function selectModel() {
   const m = models.find((x) => x.id === ui.model.value)!
-  manifest = (await (await fetch(`/models/${m.id}/manifest.json`)).json()) as Manifest
-  options(ui.cls, [...Array(manifest.classes).keys()], ui.cls.value || 7)
+  manifest = await manifests.get(m.id)
+  options(ui.cls, manifest ? [...Array(manifest.classes).keys()] : [], ui.cls.value || 7)
   options(ui.steps, m.schedules.map((s) => s.steps), ui.steps.value || 50)
+  for (const id of ['run-server', 'run-browser']) $<HTMLButtonElement>(id).disabled = !manifest
+  status(idle())
   await selectSteps()
 }
 
@@ -117,7 +130,7 @@ async function selectPlan() {
       budget = all.reduce((b, k) => (Math.abs(k - want) < Math.abs(b - want) ? k : b), all[0])
       ui.budget.value = String(budget)
     }
-    status('')
+    status(idle())
   } catch (e) {
     if (seq === planSeq) status(describe(e), true)
   }
@@ -152,7 +165,7 @@ let errorRules = (_keys: readonly number[]) => {}
 /** The one-step error comes from the schedule's own cost tensor (.pact.npy, sha256-checked). */
 async function drawErrors() {
   const s = schedule!
-  const bytes = new Uint8Array(await (await fetch(`/schedules/${s.model}/${s.steps}.pact.npy`)).arrayBuffer())
+  const bytes = new Uint8Array(await (await fetch(`/schedules/${s.calibration.pactFile}`)).arrayBuffer())
   if ((await hexDigest('SHA-256', bytes)) !== s.calibration.pactSha256) throw new Error('cost tensor does not match the schedule')
   const npy = parseNpy(bytes)
   errorPoints = oneStepErrors({ steps: s.steps, data: Float64Array.from(npy.data) }, s.forecaster.includeArrival)
@@ -261,7 +274,10 @@ function button(id: string, run: () => Promise<void>) {
 
 async function main() {
   models = (await api.models()).models.filter((m) => m.schedules.length > 0)
-  options(ui.model, models.map((m) => m.id))
+  for (const m of models) manifests.set(m.id, fetchManifest(m.id))
+  // start on the first model this page can also sample
+  const runnable = (await Promise.all(models.map(async (m) => ((await manifests.get(m.id)) ? m.id : '')))).find(Boolean)
+  options(ui.model, models.map((m) => m.id), runnable)
   ui.model.onchange = () => selectModel().catch((e) => status(describe(e), true))
   ui.steps.onchange = () => selectSteps().catch((e) => status(describe(e), true))
   ui.mode.onchange = ui.speedup.onchange = ui.budget.onchange = () => selectPlan()

@@ -148,6 +148,21 @@ describe('playground in Chromium (wasm)', () => {
     await page.close()
   })
 
+  it('shows the plan of a schedule-only model (no graphs here) and does not offer to sample it', async () => {
+    const page = await browser.newPage()
+    await open(page)
+    const ids = await page.$$eval('#model option', (o) => o.map((x) => (x as HTMLOptionElement).value))
+    const scheduleOnly = ids.find((id) => id !== 'tiny-dit-mnist')
+    expect(scheduleOnly, 'schedules/ ships plans for models without graphs (flux.1-dev, wan2.1)').toBeDefined()
+    await page.selectOption('#model', scheduleOnly!)
+    await page.waitForFunction(() => /plans only/.test(document.getElementById('status')!.textContent!))
+    expect(await page.isDisabled('#run-server')).toBe(true)
+    expect(await page.isDisabled('#run-browser')).toBe(true)
+    await page.waitForSelector('#error-plot path.line')
+    expect(await page.locator('#key-axis rect.key').count()).toBeGreaterThan(0)
+    await page.close()
+  })
+
   it('fits a phone-sized screen', async () => {
     const page = await browser.newPage({ viewport: { width: 375, height: 740 }, isMobile: true, hasTouch: true })
     await open(page)
