@@ -1,9 +1,9 @@
 /**
  * CORS for the API, off unless a deployment names the origins it trusts (`CORS_ORIGINS`: a
- * comma list of origins, or `*`; read with the rest of the environment in env.ts). Browsers then may call the API from other pages, preflights
- * are answered with the methods and headers the routes accept, and the result headers a
- * client needs (Retry-After on 429, ETag, X-NFE and the other X-* generate headers) are
- * exposed to scripts.
+ * comma list of origins, or `*`; parsed with the rest of the environment in env.ts). Browsers
+ * may then call the API from other pages: preflights are answered with the methods and headers
+ * the routes accept, and the result headers a client needs (Retry-After on 429, ETag, X-NFE
+ * and the other X-* generate headers) are exposed to scripts.
  */
 import type { MiddlewareHandler } from 'hono'
 import { cors } from 'hono/cors'
