@@ -5,6 +5,7 @@
  */
 import { join } from 'node:path'
 import { createApp } from '../../src/api/index.ts'
+import { ApiClientError, createClient } from '../../src/client/index.ts'
 import { fileScheduleStore } from '../../src/runtime/schedule-files.ts'
 
 const MODEL = 'tiny-dit-mnist'
@@ -121,6 +122,17 @@ Deno.test({
         await res.body?.cancel()
         assert(res.status === 200, `${src} ${res.status}`)
       }
+      // the typed client works on Deno too
+      const api = createClient({ baseUrl: base })
+      const listed = (await api.models()).models.map((m) => m.id)
+      assert(listed.includes(MODEL), `client models: ${listed}`)
+      const plan = await api.schedule(MODEL, 50, { budget: 10 })
+      assert(plan.plan.keySteps.length === 10, 'client schedule')
+      const refused = await api.schedule('nope', 50).catch((e: unknown) => e)
+      assert(
+        refused instanceof ApiClientError && refused.status === 404 && refused.code === 'unknown_model',
+        `client error: ${refused}`,
+      )
       const docs = await fetch(`${base}/docs`)
       assert(docs.status === 200 && (await docs.text()).includes("url: '/openapi.json'"), 'docs')
       const graph = await fetch(`${base}/models/${MODEL}/head.onnx`)
