@@ -82,13 +82,13 @@ export function createApp(deps: AppDeps): App {
 
 /** 405 with `Allow` when the path exists under other methods; the 404 envelope otherwise. */
 function methodAware(app: OpenAPIHono) {
-  const routes = app.routes
-    .filter((r) => r.method !== 'ALL')
-    .map((r) => ({ method: r.method, pattern: new RegExp(`^${r.path.replace(/:[^/]+/g, '[^/]+')}$`) }))
+  const routes = app.routes.filter((r) => r.method !== 'ALL').map((r) => ({ method: r.method, pattern: pathPattern(r.path) }))
   return (c: Parameters<Parameters<OpenAPIHono['notFound']>[0]>[0]) => {
     const methods = [...new Set(routes.filter((r) => r.pattern.test(c.req.path)).map((r) => r.method))]
-    if (methods.length === 0) return notFound(c)
     if (methods.includes('GET')) methods.push('HEAD')
+    // no route at this path, or a route of this very method that found nothing (a missing
+    // static file, say): that is a 404, not a wrong method
+    if (methods.length === 0 || methods.includes(c.req.method)) return notFound(c)
     const allow = methods.join(', ')
     return sendError(
       c,
@@ -99,6 +99,15 @@ function methodAware(app: OpenAPIHono) {
       ),
     )
   }
+}
+
+/** A Hono route path (`/v1/schedules/:model/:steps`, `/models/*`) as an anchored RegExp. */
+function pathPattern(path: string): RegExp {
+  const source = path
+    .split('/')
+    .map((seg) => (seg === '*' ? '.*' : seg.startsWith(':') ? '[^/]+' : seg.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')))
+    .join('/')
+  return new RegExp(`^${source}$`)
 }
 
 // the in-process backend (local.ts) is imported by the hosts that run it, so the Worker
