@@ -30,8 +30,8 @@ export function isStaticPath(path: string): boolean {
 
 export function pageRoutes(assets: AssetServer): Hono {
   const app = new Hono()
-  // the 404 envelope itself: c.notFound() would reach the app's method-aware handler, which
-  // answers 405 for a path that has a GET route
+  // the 404 envelope directly: a missing file is known to be a 404 here, with no need for the
+  // app's method-aware not-found handler
   const serve = async (c: Context, path: string) => (await assets(path, c)) ?? notFound(c)
   app.get('/', (c) => serve(c, '/index.html'))
   app.get(
