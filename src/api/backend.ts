@@ -16,4 +16,6 @@ export interface GenerateBackend {
   handle(req: GenerateRequest, c: Context): Promise<Response>
   /** Queue depth, for /healthz. */
   stats?(): { queued: number; running: number }
+  /** False while models load and warm up (GET /readyz answers 503); absent means always ready. */
+  ready?(): boolean
 }

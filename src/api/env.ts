@@ -60,6 +60,11 @@ function oneOf<T extends string>(values: readonly T[]): Spec<T> {
 
 const specs = {
   PORT: int(0, 65_535),
+  /** Listen address: 127.0.0.1 by default, 0.0.0.0 in the container. */
+  HOST: {
+    allowed: 'an IP address or host name to listen on (e.g. 127.0.0.1, 0.0.0.0, ::)',
+    parse: (raw: string) => (/^[A-Za-z0-9.:-]{1,253}$/.test(raw) ? raw : undefined),
+  },
   /** Comma list of model folders to load. */
   MODELS: {
     allowed: 'a comma-separated list of model ids (a-z, 0-9, ".", "_", "-"), no spaces',
@@ -72,6 +77,8 @@ const specs = {
   SCHEDULES_DIR: { allowed: 'a directory path', parse: (raw: string) => raw || undefined },
   BACKEND: oneOf(BACKEND_NAMES),
   ORT_THREADS: int(1, 256),
+  /** all: run every graph at every batch size served before /readyz is 200; off: skip that. */
+  WARMUP: oneOf(['all', 'off'] as const),
   /** Printable ASCII without spaces: a pasted newline would lock every client out. */
   API_TOKEN: {
     allowed: 'printable ASCII without whitespace, 1 to 512 characters (check for a trailing newline)',

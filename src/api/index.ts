@@ -20,7 +20,7 @@ import { registerModels } from './models.ts'
 import { BEARER, documentFrame } from './openapi.ts'
 import { pageRoutes, type AssetServer } from './pages.ts'
 import { registerSchedules } from './schedules.ts'
-import { DEFAULT_LIMITS, healthSchema, type Limits } from './schemas.ts'
+import { DEFAULT_LIMITS, healthSchema, readySchema, type Limits } from './schemas.ts'
 
 export interface AppDeps {
   schedules: ScheduleStore
@@ -44,6 +44,16 @@ const healthRoute = createRoute({
   responses: { 200: { description: 'Up', content: { 'application/json': { schema: healthSchema } } } },
 })
 
+const readyRoute = createRoute({
+  method: 'get',
+  path: '/readyz',
+  summary: 'Readiness: models loaded and every graph warmed at the batch sizes served',
+  responses: {
+    200: { description: 'Ready', content: { 'application/json': { schema: readySchema } } },
+    503: { description: 'Still loading or warming up', content: { 'application/json': { schema: readySchema } } },
+  },
+})
+
 /** The app hosts serve (`app.fetch`) and tests call (`app.request`). */
 export type App = OpenAPIHono
 
@@ -65,6 +75,14 @@ export function createApp(deps: AppDeps): App {
       schedules: { refused: refused() },
     }
     return c.json(body, 200, { 'Cache-Control': 'no-store' })
+  })
+  // readiness: a load balancer (or the Worker's pool) sends generate here only once it is 200
+  app.openapi(readyRoute, (c) => {
+    const ready = deps.generate?.ready?.() ?? true
+    const body = { ready, generate: deps.generate?.kind ?? ('none' as const) }
+    return ready
+      ? c.json(body, 200, { 'Cache-Control': 'no-store' })
+      : c.json(body, 503, { 'Cache-Control': 'no-store' })
   })
   registerModels(app, deps.schedules, deps.generate)
   registerSchedules(app, deps.schedules)

@@ -53,15 +53,17 @@ export function localGenerate(
   engine: Engine,
   store: ScheduleStore,
   opts: LocalOptions = {},
-): GenerateBackend {
+): GenerateBackend & { readonly maxBatch: number } {
   const queue = new BatchQueue<RunGroup, Item, GenerateOutput>({
     ...opts,
     key: (g) => `${g.plan.model}\n${g.plan.steps}\n${g.plan.mask}\n${g.guidance}`,
     run: (g, items, signal) => engine.generate({ ...g, items, signal }),
+    estimateMs: (g, items) => engine.estimateMs({ ...g, items }),
   })
   const models = engine.models()
   return {
     kind: 'local',
+    maxBatch: queue.maxBatch,
     models: () => models,
     stats: () => queue.stats,
     async handle(req: GenerateRequest, c: Context) {

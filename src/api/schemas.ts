@@ -220,3 +220,8 @@ export const healthSchema = z.object({
       .describe('Schedule files this host would not serve, and why'),
   }),
 })
+
+export const readySchema = z.object({
+  ready: z.boolean(),
+  generate: z.enum(['local', 'remote', 'none']),
+})

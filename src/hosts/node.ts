@@ -1,16 +1,20 @@
 /**
- * `npm start`: the API on Node, bound to 127.0.0.1 (put a proxy in front to expose it), with
- * the demo model on onnxruntime-web's wasm backend. See local.ts for the environment.
+ * `npm start`: the API on Node (HOST 127.0.0.1 by default: put a proxy in front to expose it).
+ * It listens at once; /readyz turns 200 when the models are loaded and warm. A backend that
+ * cannot start here, or a bad variable, ends the process with exit code 2 and one line.
+ * See local.ts for the environment.
  */
 import type { Server } from 'node:http'
 import { serve } from '@hono/node-server'
 import { serveStatic } from '@hono/node-server/serve-static'
-import { hostEnv, localApp, port } from './local.ts'
+import { fail, hostEnv, listenOn, localHost } from './local.ts'
 
 const cfg = hostEnv()
-const app = await localApp(cfg, serveStatic)
-const server = serve({ fetch: app.fetch, hostname: '127.0.0.1', port: port(cfg) }, (info) => {
-  console.log(`dpcache-edge listening on http://127.0.0.1:${info.port}`)
+const { app, ready } = localHost(cfg, serveStatic)
+ready.then(() => console.log('dpcache-edge ready'), fail)
+const { hostname, port } = listenOn(cfg)
+const server = serve({ fetch: app.fetch, hostname, port }, (info) => {
+  console.log(`dpcache-edge listening on http://${hostname}:${info.port}`)
 }) as Server
 
 // Requests Node rejects before they reach the app (a malformed request line, headers past

@@ -18,6 +18,7 @@ import { modelFingerprint, parseManifest, readVerifiedGraph, type GraphEntry, ty
 import { createGraphSession, ModelError, type OrtOptions } from './ort.ts'
 import { SingleGraphDenoiser, TrunkHeadDenoiser } from './denoiser.ts'
 import { ScheduleRefusedError } from './schedule-store.ts'
+import { CostModel, servedRows, warmUp } from './warmup.ts'
 
 export interface ModelInfo extends PlanModel {
   classes: number
@@ -54,6 +55,13 @@ export interface GenerateOutput {
 export interface Engine {
   models(): ModelInfo[]
   generate(input: GenerateInput): Promise<GenerateOutput>
+  /**
+   * Runs every graph of every model once at each batch size a queue of `maxBatch` items forms
+   * (guidance doubles the rows), so the first request pays no kernel or shader compilation.
+   */
+  warm(maxBatch: number, onProgress?: (done: number, total: number) => void): Promise<void>
+  /** Predicted wall time of one run, from measured call times; undefined before `warm`. */
+  estimateMs(run: Omit<GenerateInput, 'items' | 'signal'> & { items: number }): number | undefined
 }
 
 /**
@@ -146,6 +154,8 @@ export async function loadEngine(opts: EngineOptions): Promise<Engine> {
   return createEngine(models)
 }
 
+const rowsOf = (items: number, guidance: number) => (guidance === 1 ? items : 2 * items)
+
 export function createEngine(models: ReadonlyMap<string, LoadedModel>): Engine {
   const infos = [...models.values()].map(({ manifest: m, fingerprint }) => ({
     id: m.id,
@@ -157,8 +167,21 @@ export function createEngine(models: ReadonlyMap<string, LoadedModel>): Engine {
     fingerprint,
     image: { channels: m.image.channels, height: m.image.height, width: m.image.width },
   }))
+  const costs = new CostModel()
   return {
     models: () => infos,
+
+    async warm(maxBatch, onProgress) {
+      const rows = servedRows(maxBatch)
+      const all = [...models.values()]
+      for (const [k, { manifest, denoiser }] of all.entries()) {
+        const report = (done: number, total: number) => onProgress?.(k * total + done, all.length * total)
+        costs.set(manifest.id, await warmUp(denoiser, manifest.nullClass, rows, report))
+      }
+    },
+
+    estimateMs: ({ plan, guidance, items }) =>
+      costs.estimateMs(plan.model, { rows: rowsOf(items, guidance), steps: plan.steps, nfe: plan.budget }),
 
     async generate({ plan, guidance, items, signal }) {
       const model = models.get(plan.model)
@@ -181,6 +204,8 @@ export function createEngine(models: ReadonlyMap<string, LoadedModel>): Engine {
         shift: plan.shift,
         signal,
       })
+      const rows = rowsOf(items.length, guidance)
+      costs.observe(plan.model, { rows, steps: plan.steps, nfe: res.nfe }, res.timing.totalMs)
       const row = res.images.data.length / items.length
       return {
         model: plan.model,

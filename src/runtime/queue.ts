@@ -56,6 +56,11 @@ export interface BatchQueueOptions<G, I, O> {
   timeoutMs?: number
   /** Runs in flight at once (web onnxruntime sessions run one at a time). Default 1. */
   concurrency?: number
+  /**
+   * Predicted duration of one run (for Retry-After); undefined or absent falls back to a
+   * running average of past runs.
+   */
+  estimateMs?(group: G, items: number): number | undefined
 }
 
 /** What a request gets back: the whole batch output and where its own items are in it. */
@@ -86,6 +91,7 @@ interface Batch<G, I, O> {
   items: number
   eligibleAt: number
   started: boolean
+  startedAt: number
   controller: AbortController
 }
 
@@ -97,10 +103,10 @@ export class BatchQueue<G, I, O> {
   readonly concurrency: number
   #waiting: Batch<G, I, O>[] = []
   #queued = 0
-  #running = 0
   #timer: ReturnType<typeof setTimeout> | undefined
-  #runMs = 250 // running estimate of one batch's duration, for Retry-After
+  #runMs = 250 // running average of one batch's duration, when there is no estimateMs
   #freedAt = -Infinity // when a runner last finished
+  readonly #running: Set<Batch<G, I, O>> = new Set()
   readonly #opts: BatchQueueOptions<G, I, O>
 
   constructor(opts: BatchQueueOptions<G, I, O>) {
@@ -114,7 +120,20 @@ export class BatchQueue<G, I, O> {
 
   /** Requests waiting and batches running, for health checks and tests. */
   get stats(): { queued: number; running: number; batches: number } {
-    return { queued: this.#queued, running: this.#running, batches: this.#waiting.length }
+    return { queued: this.#queued, running: this.#running.size, batches: this.#waiting.length }
+  }
+
+  /**
+   * How long a request submitted now would wait before its run starts: what is left of the
+   * runs in progress plus every waiting batch ahead, shared among the runners.
+   */
+  expectedWaitMs(): number {
+    const now = performance.now()
+    const estimate = (b: Batch<G, I, O>) => this.#opts.estimateMs?.(b.group, b.items) ?? this.#runMs
+    let work = 0
+    for (const b of this.#running) work += Math.max(0, estimate(b) - (now - b.startedAt))
+    for (const b of this.#waiting) work += estimate(b)
+    return work / this.concurrency
   }
 
   /** Queues `items` (at most `maxBatch`) under `group`. Throws `QueueFullError` synchronously. */
@@ -129,8 +148,7 @@ export class BatchQueue<G, I, O> {
     if (opts.signal?.aborted)
       return Promise.reject(new QueueAbortedError('request aborted before queueing'))
     if (this.#queued >= this.maxQueued) {
-      const ahead = this.#waiting.length / this.concurrency + 1
-      throw new QueueFullError(Math.max(1, Math.ceil((ahead * this.#runMs) / 1000)), this.#queued)
+      throw new QueueFullError(Math.max(1, Math.ceil(this.expectedWaitMs() / 1000)), this.#queued)
     }
     const key = this.#opts.key(group)
     let batch = this.#waiting.find((b) => b.key === key && b.items + items.length <= this.maxBatch)
@@ -142,6 +160,7 @@ export class BatchQueue<G, I, O> {
         items: 0,
         eligibleAt: performance.now() + this.windowMs,
         started: false,
+        startedAt: 0,
         controller: new AbortController(),
       }
       this.#waiting.push(batch)
@@ -192,7 +211,7 @@ export class BatchQueue<G, I, O> {
   #pump(): void {
     clearTimeout(this.#timer)
     this.#timer = undefined
-    while (this.#running < this.concurrency && this.#waiting.length > 0) {
+    while (this.#running.size < this.concurrency && this.#waiting.length > 0) {
       const now = performance.now()
       // A window also opens when a runner frees up: the clients it just answered tend to send
       // their next request within a millisecond or two, and without this pause a waiting
@@ -211,9 +230,9 @@ export class BatchQueue<G, I, O> {
 
   async #start(batch: Batch<G, I, O>): Promise<void> {
     batch.started = true
-    this.#running++
+    const startedAt = (batch.startedAt = performance.now())
+    this.#running.add(batch)
     this.#queued -= batch.jobs.length
-    const startedAt = performance.now()
     const jobs = batch.jobs.slice()
     const offsets: number[] = []
     const items: I[] = []
@@ -246,7 +265,7 @@ export class BatchQueue<G, I, O> {
     } finally {
       this.#freedAt = performance.now()
       this.#runMs = 0.8 * this.#runMs + 0.2 * (this.#freedAt - startedAt)
-      this.#running--
+      this.#running.delete(batch)
       this.#pump()
     }
   }
