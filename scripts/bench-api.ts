@@ -46,7 +46,7 @@ async function startHost(
     child.stdout!.on('data', (chunk: Buffer) => {
       log += chunk
       const m = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(log)
-      if (m) resolve(m[1])
+      if (m && /dpcache-edge ready/.test(log)) resolve(m[1])
     })
     child.on('exit', (code) => reject(new Error(`host exited with ${code}`)))
   })

@@ -9,6 +9,7 @@
 import { readFile, writeFile } from 'node:fs/promises'
 import { PlanError } from '../src/core/resolve.ts'
 import { loadEngine, resolveRequest } from '../src/runtime/engine.ts'
+import { BackendUnavailableError } from '../src/runtime/ort.ts'
 import { encodePng } from '../src/runtime/png.ts'
 import { fileScheduleStore } from '../src/runtime/schedule-files.ts'
 import { GENERATE_USAGE, GenerateUsageError, parseGenerateArgs, type GenerateArgs } from './lib/generate-args.ts'
@@ -37,7 +38,10 @@ const engine = await loadEngine({
   readFile: async (p) => new Uint8Array(await readFile(p)),
   backend: args.backend,
   threads: args.threads,
-}).catch((e: Error) => fail(`cannot load model '${args.model}' from ${args.modelsDir}: ${e.message}`, 1))
+}).catch((e: Error) =>
+  // a backend that cannot start here names the ones that can: a usage error, exit 2
+  e instanceof BackendUnavailableError ? fail(e.message) : fail(`cannot load model '${args.model}' from ${args.modelsDir}: ${e.message}`, 1),
+)
 const info = engine.models()[0]
 if (args.class >= info.classes) fail(`--class must be an integer in [0, ${info.classes - 1}] for ${args.model}, got ${args.class}`)
 const guidance = args.guidance ?? info.defaultGuidance

@@ -67,6 +67,7 @@ export function localGenerate(
     models: () => models,
     stats: () => queue.stats,
     async handle(req: GenerateRequest, c: Context) {
+      const arrived = performance.now() // TIMEOUT_MS counts from here, not from the queue
       const info = models.find((m) => m.id === req.model)
       if (!info && (await store.index()).models.some((m) => m.model === req.model)) {
         throw new ApiError(400, {
@@ -99,7 +100,8 @@ export function localGenerate(
         seed: (seed + k) % 2 ** 32,
       }))
       const t0 = performance.now()
-      const ticket = await queue.submit(group, items, { signal: c.req.raw.signal })
+      const left = Math.max(1, queue.timeoutMs - (performance.now() - arrived))
+      const ticket = await queue.submit(group, items, { signal: c.req.raw.signal, timeoutMs: left })
       const totalMs = performance.now() - t0
       const out = ticket.output
       const images = out.images.slice(ticket.offset, ticket.offset + ticket.count)

@@ -62,7 +62,7 @@ Deno.test({
       const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader()
       let log = ''
       let m: RegExpExecArray | null = null
-      while (!m) {
+      while (!m || !/dpcache-edge ready/.test(log)) {
         const { value, done } = await reader.read()
         if (done) throw new Error(`deno host exited:\n${log}`)
         log += value

@@ -42,7 +42,8 @@ beforeAll(async () => {
     const onData = (chunk: Buffer) => {
       log += chunk
       const m = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(log)
-      if (m) resolve(m[1])
+      // listening comes first; generate is served once the models are warm
+      if (m && /dpcache-edge ready/.test(log)) resolve(m[1])
     }
     server.stdout!.on('data', onData)
     server.stderr!.on('data', onData)
