@@ -107,7 +107,7 @@ async function whyNot(backend: Backend): Promise<string | undefined> {
     const listed = native.listSupportedBackends?.().map((b) => b.name) ?? []
     if (!listed.includes(backend)) return `this onnxruntime-node build has no ${backend} provider`
     if (backend === 'cuda' && !(await cudaProviderInstalled())) {
-      return 'the CUDA provider library is not installed (npm install with onnxruntime-node-install=cuda12, see docs/deploy.md)'
+      return 'the CUDA provider library is not installed (reinstall with ONNXRUNTIME_NODE_INSTALL=cuda12 npm ci, see docs/deploy.md)'
     }
   }
   return undefined
