@@ -81,7 +81,7 @@ const run = (m: LoadedModel, mask: string, batch: number) =>
     seeds: Array.from({ length: batch }, (_, b) => 500 + b),
     guidance,
     order: schedule.forecaster.order,
-    shift: schedule.solver.shift,
+    shift: schedule.solver.shift ?? undefined,
     policy: new StaticMaskPolicy(mask),
   })
 // warm-up: kernels, shaders, JIT and memory growth at every batch size, on every lane (the

@@ -42,7 +42,7 @@ describe('cuda backend', () => {
         seeds: [1, 2, 3, 4],
         guidance: m.manifest.defaultGuidance,
         order: schedule.forecaster.order,
-        shift: schedule.solver.shift,
+        shift: schedule.solver.shift ?? undefined,
         policy: new StaticMaskPolicy(plan.mask),
       })
     const a = await run(wasm)
