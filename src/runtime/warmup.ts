@@ -99,6 +99,8 @@ export async function warmUp(
     await trunk()
     await head()
     onProgress?.(++done, total)
+    // a wasm call holds the event loop: let /healthz and /readyz answer between shapes
+    await new Promise((resolve) => setTimeout(resolve, 0))
   }
   const trunkPoints: [number, number][] = []
   const headPoints: [number, number][] = []

@@ -20,8 +20,9 @@ function boot(env: Record<string, string>): Promise<{ code: number | null; stder
   let stderr = ''
   child.stderr.on('data', (d) => (stderr += d))
   child.stdout.on('data', (d) => {
-    // a host that starts listening has accepted the configuration: stop it and report
-    if (String(d).includes('listening')) child.kill('SIGTERM')
+    // a host that becomes ready has accepted the configuration and its models (it listens
+    // earlier, while they load and warm up): stop it and report
+    if (String(d).includes('dpcache-edge ready')) child.kill('SIGTERM')
   })
   return new Promise((resolve) => child.on('exit', (code) => resolve({ code, stderr })))
 }
