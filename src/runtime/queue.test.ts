@@ -8,7 +8,13 @@ interface Group {
 
 /** A runner whose runs finish when the test says so, recording what each run received. */
 function harness(
-  opts: { maxBatch?: number; maxQueued?: number; windowMs?: number; timeoutMs?: number } = {},
+  opts: {
+    maxBatch?: number
+    maxQueued?: number
+    windowMs?: number
+    timeoutMs?: number
+    estimateMs?: (group: Group, items: number) => number | undefined
+  } = {},
 ) {
   const runs: {
     group: Group
@@ -209,5 +215,35 @@ describe('BatchQueue', () => {
       QueueAbortedError,
     )
     expect(queue.stats.queued).toBe(0)
+  })
+})
+
+describe('Retry-After', () => {
+  it('adds what is left of the run in progress to every batch waiting, from the estimates', async () => {
+    // a run of budget b items n is predicted to take b * n * 100 ms
+    const { queue, runs } = harness({ maxQueued: 2, maxBatch: 4, estimateMs: (grp, n) => grp.budget * n * 100 })
+    const pending = [queue.submit(g(10), [1, 2])]
+    await tick()
+    expect(runs).toHaveLength(1) // budget 10 runs; 5 and 8 wait
+    pending.push(queue.submit(g(5), [3]), queue.submit(g(8), [4, 5, 6]))
+    let full: QueueFullError | undefined
+    try {
+      void queue.submit(g(3), [7])
+    } catch (e) {
+      full = e as QueueFullError
+    }
+    expect(full).toBeInstanceOf(QueueFullError)
+    // 2000 ms (running, just started) + 500 + 2400 waiting = 4.9 s -> 5
+    expect(full!.retryAfter).toBe(5)
+    await tick(1000)
+    // a second later the run in progress has about 1 s left: 1 + 0.5 + 2.4 = 3.9 s -> 4
+    expect(queue.expectedWaitMs()).toBeGreaterThan(3700)
+    expect(queue.expectedWaitMs()).toBeLessThan(3950)
+    for (let k = 0; k < 3; k++) {
+      runs[k].finish()
+      await tick()
+    }
+    await Promise.all(pending)
+    expect(queue.expectedWaitMs()).toBe(0)
   })
 })
