@@ -35,7 +35,7 @@ describe('generate CLI arguments (checked before the model loads)', () => {
       [['--class', '1.5'], /--class: .*int/i],
       [['--class', '1', '--steps', '20', '--budget', '21'], /--budget must be at most --steps \(20\), got 21/],
       [['--class', '1', '--model', '../x'], /--model: not a model id, got '..\/x'/],
-      [['--class', '1', '--backend', 'cuda'], /--backend must be one of wasm, webgpu/],
+      [['--class', '1', '--backend', 'tpu'], /--backend must be one of wasm, webgpu, cpu, cuda, got 'tpu'/],
       [['--class', '1', '--out', 'x.jpg'], /--out must name a .png file/],
       [['--class', '1', '--frobnicate'], /frobnicate/],
       [['--class', '1', '--budget', '5', '--speedup', '2'], /--speedup: send budget or speedup, not both/],
