@@ -18,14 +18,16 @@ describe('CostModel', () => {
   }
   it('predicts a run from per-call costs at its row count', () => {
     const run = { rows: 4, steps: 50, nfe: 10 }
-    // 10 trunk calls of 3 ms + 50 head calls of 0.4 ms = 50 ms, times the initial 1.1 overhead
-    expect(costs().estimateMs('m', run)).toBeCloseTo(55, 6)
+    // 10 trunk calls of 3 ms + 50 head calls of 0.4 ms = 50 ms, nothing learned yet on top
+    expect(costs().estimateMs('m', run)).toBeCloseTo(50, 6)
     expect(costs().estimateMs('other', run)).toBeUndefined()
   })
-  it('learns how real runs compare with the per-call prediction', () => {
+  it('learns what a step costs beyond the graph calls, and adds it (not multiplies it)', () => {
     const m = costs()
-    const run = { rows: 4, steps: 50, nfe: 10 }
-    for (let k = 0; k < 30; k++) m.observe('m', run, 100) // twice the bare 50 ms
-    expect(m.estimateMs('m', run)).toBeCloseTo(100, 0)
+    const small = { rows: 4, steps: 50, nfe: 10 }
+    for (let k = 0; k < 30; k++) m.observe('m', small, 100) // 50 ms of calls + 1 ms a step
+    expect(m.estimateMs('m', small)).toBeCloseTo(100, 0)
+    // 32 rows: calls 10 x 17 + 50 x 3.2 = 330 ms, plus the same 50 ms of steps
+    expect(m.estimateMs('m', { rows: 32, steps: 50, nfe: 10 })).toBeCloseTo(380, 0)
   })
 })

@@ -4,9 +4,9 @@
  * `warmUp` runs every graph once at every batch size the host will serve (kernel selection on
  * wasm and native, shader compilation on WebGPU, where a cold first call took a minute), then
  * times the smallest and largest shapes again to fit a per-call cost `a + b * rows` for the
- * trunk and the head. `CostModel.estimateMs` predicts a sampler run from those fits, scaled by
- * how real runs compared with their predictions (the sampler's own work, forecasts and event
- * loop turns are not in the per-call times).
+ * trunk and the head. `CostModel.estimateMs` predicts a sampler run from those fits plus a
+ * per-step cost learned from real runs (the sampler's own work, forecasts and event-loop turns
+ * are not in the per-call times).
  */
 import type { Denoiser } from '../core/sampler.ts'
 
@@ -38,28 +38,35 @@ export interface CallCosts {
   head: Fit
 }
 
-/** Per-model call costs plus a learned correction for everything else a run does. */
+/**
+ * Per-model call costs plus what a run spends outside the graph calls (forecasts, the solver,
+ * event-loop turns), learned per step from finished runs. That part is added, not multiplied:
+ * it barely depends on the batch, so a ratio learned on small runs would inflate large ones.
+ */
 export class CostModel {
   readonly #calls = new Map<string, CallCosts>()
-  #scale = 1.1
+  #perStepMs = 0
 
   set(model: string, costs: CallCosts): void {
     this.#calls.set(model, costs)
   }
 
+  #callsMs(c: CallCosts, run: { rows: number; steps: number; nfe: number }): number {
+    return run.nfe * at(c.trunk, run.rows) + run.steps * at(c.head, run.rows)
+  }
+
   /** Predicted wall time of one sampler run, or undefined before the model was measured. */
   estimateMs(model: string, run: { rows: number; steps: number; nfe: number }): number | undefined {
     const c = this.#calls.get(model)
-    if (!c) return undefined
-    return this.#scale * (run.nfe * at(c.trunk, run.rows) + run.steps * at(c.head, run.rows))
+    return c && this.#callsMs(c, run) + run.steps * this.#perStepMs
   }
 
-  /** Learns from a finished run how predictions compare with reality. */
+  /** Learns from a finished run what its steps cost beyond the predicted graph calls. */
   observe(model: string, run: { rows: number; steps: number; nfe: number }, actualMs: number): void {
     const c = this.#calls.get(model)
-    if (!c) return
-    const bare = run.nfe * at(c.trunk, run.rows) + run.steps * at(c.head, run.rows)
-    if (bare > 0) this.#scale = 0.7 * this.#scale + 0.3 * Math.min(10, Math.max(0.5, actualMs / bare))
+    if (!c || run.steps < 1) return
+    const extra = Math.max(0, (actualMs - this.#callsMs(c, run)) / run.steps)
+    this.#perStepMs = 0.7 * this.#perStepMs + 0.3 * extra
   }
 }
 
