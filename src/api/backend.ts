@@ -6,6 +6,7 @@
  */
 import type { Context } from 'hono'
 import type { ModelInfo } from '../runtime/engine.ts'
+import type { HostHealth } from './pool.ts'
 import type { GenerateRequest } from './schemas.ts'
 
 export interface GenerateBackend {
@@ -16,4 +17,6 @@ export interface GenerateBackend {
   handle(req: GenerateRequest, c: Context): Promise<Response>
   /** Queue depth, for /healthz. */
   stats?(): { queued: number; running: number }
+  /** The hosts a proxy forwards to and their health, for /healthz. */
+  hosts?(): HostHealth[]
 }
