@@ -58,6 +58,7 @@ describe('proxyGenerate: forwarding', () => {
     const res = await send(BODY, { headers: { authorization: 'Bearer abc' } })
     expect(res.status).toBe(200)
     expect(res.headers.get('x-pool-attempts')).toBe('1')
+    expect(res.headers.get('x-pool-host')).toBe('only')
     const [seen] = ranked()[0].seen
     expect(seen.url).toBe('https://only.test/v1/generate')
     expect(seen.headers.get('authorization')).toBe('Bearer abc')

@@ -110,6 +110,8 @@ export function proxyGenerate(
           }
           pool.succeeded(host)
           const out = new Response(res.body, res)
+          // which host answered, as /healthz names it, and how many were tried
+          out.headers.set('X-Pool-Host', host.name)
           out.headers.set('X-Pool-Attempts', String(tries))
           return out
         }

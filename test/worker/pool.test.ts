@@ -186,6 +186,27 @@ describe('Worker pool: cool-down and deadline', () => {
     expect(hosts[a].seen[0].signal.aborted).toBe(true)
   })
 
+  it("passes the client's abort to the host request", async () => {
+    const { hosts, send } = pool()
+    const body = { steps: 20, budget: 8 }
+    const [a] = ranking(NAMES, body) as (keyof typeof hosts)[]
+    let aborted = false
+    hosts[a].behaviour = (req) =>
+      new Promise((_, reject) =>
+        req.signal.addEventListener('abort', () => {
+          aborted = true
+          reject(new Error('aborted'))
+        }),
+      )
+    const client = new AbortController()
+    const pending = Promise.resolve(send(body, { signal: client.signal })).catch((e: unknown) => e)
+    while (hosts[a].seen.length === 0) await new Promise((r) => setTimeout(r, 1))
+    client.abort()
+    await pending
+    expect(aborted).toBe(true)
+    expect(Object.values(hosts).reduce((n, h) => n + h.seen.length, 0)).toBe(1)
+  })
+
   it('answers 503 naming a bad pool variable', async () => {
     for (const [name, value] of [
       ['GENERATE_URLS', 'gpu-1:8787'],
