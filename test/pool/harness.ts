@@ -66,9 +66,11 @@ export interface Host {
 
 /** Starts `src/hosts/node.ts` on a free port; resolves once it listens. */
 export async function startHost(env: Record<string, string>, timeoutMs: number): Promise<Host> {
+  const hostEnv: NodeJS.ProcessEnv = { ...process.env, PORT: '0', ...env }
+  delete hostEnv.API_TOKEN // open: the edge and the test talk to the hosts without a token
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/hosts/node.ts'], {
     cwd: ROOT,
-    env: { ...process.env, PORT: '0', API_TOKEN: '', ...env },
+    env: hostEnv,
     stdio: ['ignore', 'pipe', 'pipe'],
   })
   const { log } = track(child, `host ${env.HOST_NAME ?? ''}`)

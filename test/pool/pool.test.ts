@@ -94,6 +94,7 @@ describe('a pool of three Node hosts behind wrangler dev', () => {
     const stoppedMs = performance.now() - answered
     polling = false
     await poll
+    console.log(`host run gone ${Math.round(stoppedMs)} ms after the edge answered 504`)
     expect(sawRunning).toBe(true)
     // the sampler checks the signal between steps: a step or two, not the rest of the run
     expect(stoppedMs).toBeLessThan(2500)
