@@ -137,6 +137,14 @@ describe('proxyGenerate: failover', () => {
     expect(((await res.json()) as any).error.code).toBe('queue_full')
   })
 
+  it('reads Retry-After given as an HTTP date', async () => {
+    const { send, hosts } = setup(['a', 'b'])
+    // the fake clock stands at 1,000,000 ms; 9 s later, and 20 s later
+    hosts[0].behaviour = status(429, { 'retry-after': new Date(1_009_000).toUTCString() })
+    hosts[1].behaviour = status(429, { 'retry-after': new Date(1_020_000).toUTCString() })
+    expect((await send()).headers.get('retry-after')).toBe('9')
+  })
+
   it('answers 429 when some hosts are busy and the others down', async () => {
     const { send, ranked } = setup()
     const [a, b, c] = ranked()

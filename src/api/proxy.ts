@@ -41,6 +41,7 @@ function retryAfter(res: Response, now: number): number | undefined {
 const min = (xs: number[]) => (xs.length ? Math.min(...xs) : undefined)
 const tried = (notes: string[]) => (notes.length ? ` (${notes.join('; ')})` : '')
 
+/** The generate backend of a host with no engine: `hosts` answer for it (at least one). */
 export function proxyGenerate(
   hosts: readonly PoolHost[],
   opts: ProxyOptions = {},
