@@ -1,6 +1,6 @@
 /**
  * The Worker's pool of generate hosts, from its bindings and its parsed variables (env.ts):
- *   GENERATE, GENERATE_2, GENERATE_3, ...  service bindings (GENERATE_<n>, any n >= 2)
+ *   GENERATE, GENERATE_2, GENERATE_3, ...  service bindings (GENERATE_<n>, n = 1, 2, ...)
  *   GENERATE_URLS     comma-separated endpoints, e.g. https://gpu-1.example.com/v1/generate
  *   GENERATE_URL      one endpoint (the single-host name, kept as an alias)
  *   POOL_COOLDOWN_MS  how long a failed host is tried only after the others (default 10000)

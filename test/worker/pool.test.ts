@@ -36,7 +36,7 @@ const status =
     Response.json({ error: { code: `s${code}`, message: 'fake' } }, { status: code, headers })
 
 /** An env with three fake bound hosts (and more vars); a fresh app and fresh health. */
-function pool(vars: Partial<Record<string, string>> = {}) {
+function pool(vars: Record<string, unknown> = {}) {
   const hosts = {
     GENERATE: fake('GENERATE'),
     GENERATE_2: fake('GENERATE_2'),
@@ -73,11 +73,17 @@ const NAMES = ['GENERATE', 'GENERATE_2', 'GENERATE_3']
 
 describe('Worker pool: routing', () => {
   it('lists every host in /healthz, bindings by name and URLs without credentials', async () => {
-    const { health } = pool({ GENERATE_URLS: `https://u:p@gpu.example/v1/generate?x=1, ${DEAD}` })
+    const { health } = pool({
+      GENERATE_URLS: `https://u:p@gpu.example/v1/generate?x=1, ${DEAD}`,
+      GENERATE_URL: DEAD, // the single-host name joins the list; listed twice is one host
+      GENERATE_10: fake('GENERATE_10'), // ordered by number, not as text
+      GENERATE_GPU: fake('GENERATE_GPU'), // not a pool name: not a host
+    })
     expect((await health()).map((h) => [h.name, h.state])).toEqual([
       ['GENERATE', 'healthy'],
       ['GENERATE_2', 'healthy'],
       ['GENERATE_3', 'healthy'],
+      ['GENERATE_10', 'healthy'],
       ['https://gpu.example/v1/generate', 'healthy'],
       [DEAD, 'healthy'],
     ])
