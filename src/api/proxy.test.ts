@@ -69,6 +69,25 @@ describe('proxyGenerate: forwarding', () => {
     expect(Number.isInteger(body.seed)).toBe(true)
   })
 
+  it('drops the encoding headers of a body that fetch already decoded', async () => {
+    const { send, ranked } = setup(['only'])
+    // what fetch hands over for a gzipped answer: the header stays, the body is plain
+    ranked()[0].behaviour = async () =>
+      new Response('{"ok":1}', {
+        headers: {
+          'content-type': 'application/json',
+          'content-encoding': 'gzip',
+          'content-length': '30',
+        },
+      })
+    const res = await send()
+    expect([res.headers.get('content-encoding'), res.headers.get('content-length')]).toEqual([
+      null,
+      null,
+    ])
+    expect(await res.json()).toEqual({ ok: 1 })
+  })
+
   it('passes envelopes and headers of a 4xx through without trying another host', async () => {
     const { send, ranked } = setup()
     const [first, ...rest] = ranked()

@@ -111,6 +111,11 @@ export function proxyGenerate(
           }
           pool.succeeded(host)
           const out = new Response(res.body, res)
+          if (out.headers.has('content-encoding')) {
+            // fetch hands over the body decoded: its encoding headers no longer describe it
+            out.headers.delete('content-encoding')
+            out.headers.delete('content-length')
+          }
           // which host answered, as /healthz names it, and how many were tried
           out.headers.set('X-Pool-Host', host.name)
           out.headers.set('X-Pool-Attempts', String(tries))

@@ -74,6 +74,16 @@ function configuredApp(env: Env): Served {
   return createApp({ schedules, generate, apiToken: cfg.API_TOKEN, limits, cors: cfg.CORS_ORIGINS, assets })
 }
 
+/**
+ * A body with Content-Encoding was compressed by the app (hono's compress); workerd encodes a
+ * body itself whenever that header is set, so without `manual` clients got gzip inside gzip.
+ */
+function sentAsEncoded(res: Response): Response {
+  if (!res.body || !res.headers.has('content-encoding')) return res
+  const { status, statusText, headers } = res
+  return new Response(res.body, { status, statusText, headers, encodeBody: 'manual' })
+}
+
 export default {
-  fetch: (request, env, ctx) => appFor(env).fetch(request, env, ctx),
+  fetch: async (request, env, ctx) => sentAsEncoded(await appFor(env).fetch(request, env, ctx)),
 } satisfies ExportedHandler<Env>
