@@ -1,4 +1,6 @@
 import { describe, expect, it } from 'vitest'
+import { fixtureSchedule } from '../../test/fixtures/schedules.ts'
+import { choosePlan } from '../core/resolve.ts'
 import { hash32, HostPool, rendezvous, runKey, type PoolHost } from './pool.ts'
 import type { GenerateRequest } from './schemas.ts'
 
@@ -61,8 +63,22 @@ describe('runKey', () => {
       expect(runKey(req({ steps: 20, budget: 8, guidance: 2, ...r }))).not.toBe(base)
     }
   })
-  it('treats a budget equal to the steps as full compute', () => {
+  it('treats a budget equal to the steps, and a speedup of 1, as full compute', () => {
     expect(runKey(req({ steps: 20, budget: 20 }))).toBe(runKey(req({ steps: 20 })))
+    expect(runKey(req({ steps: 20, speedup: 1 }))).toBe(runKey(req({ steps: 20 })))
+  })
+  it("ranks a speedup like the budget it selects, given the request's schedule", () => {
+    const schedule = fixtureSchedule('m', 20)
+    const budget = choosePlan(schedule, { speedup: 2.5 }).budget
+    const bySpeedup = req({ steps: 20, speedup: 2.5 })
+    expect(runKey(bySpeedup, schedule)).toBe(runKey(req({ steps: 20, budget })))
+    // without it (or with another step count's) the speedup is its own group
+    expect(runKey(bySpeedup)).not.toBe(runKey(req({ steps: 20, budget })))
+    expect(runKey(bySpeedup, fixtureSchedule('m', 28))).toBe(runKey(bySpeedup))
+    // a speedup no plan reaches keeps its own key (the host will say why)
+    expect(runKey(req({ steps: 20, speedup: 19 }), schedule)).toBe(
+      runKey(req({ steps: 20, speedup: 19 })),
+    )
   })
 })
 

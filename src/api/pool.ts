@@ -9,6 +9,8 @@
  * falls to its own second choice, so the load of a dead host spreads instead of piling on
  * one neighbour.
  */
+import { choosePlan } from '../core/resolve.ts'
+import type { Schedule } from '../core/schedule.ts'
 import type { GenerateRequest } from './schemas.ts'
 
 /** Sends one request to a host: a service binding's fetch, or global fetch. */
@@ -62,14 +64,25 @@ export function rendezvous<H extends { readonly name: string }>(
 }
 
 /**
- * The run group as far as the edge can tell: the host's micro-batching key (local.ts) before
- * the model's defaults are filled in. Two spellings of one run (steps omitted vs the default
- * written out, a speedup vs the budget it selects) may rank hosts differently; that costs a
- * shared batch, never a wrong answer.
+ * The run group as far as the edge can tell: the host's micro-batching key before the model's
+ * defaults are filled in. A speedup becomes the budget it selects when `schedule` (the model's
+ * at `req.steps`) is given. Two spellings of one run that the edge cannot equate (steps
+ * omitted vs the default written out) may rank hosts differently; that costs a shared batch,
+ * never a wrong answer.
  */
-export function runKey(req: GenerateRequest): string {
-  const full = req.budget === undefined || req.budget === req.steps
-  const budget = req.speedup !== undefined ? `x${req.speedup}` : full ? 'full' : req.budget
+export function runKey(req: GenerateRequest, schedule?: Pick<Schedule, 'steps' | 'plans'>): string {
+  let budget: number | string | undefined = req.budget
+  if (req.speedup !== undefined) {
+    budget = req.speedup <= 1 ? undefined : `x${req.speedup}`
+    if (req.speedup > 1 && schedule && schedule.steps === req.steps) {
+      try {
+        budget = choosePlan(schedule, { speedup: req.speedup }).budget
+      } catch {
+        // no plan reaches it: the host answers the error, from whichever host
+      }
+    }
+  }
+  if (budget === undefined || budget === req.steps) budget = 'full'
   return [req.model, req.steps ?? 'default', budget, req.guidance ?? 'default'].join('\n')
 }
 

@@ -1,4 +1,6 @@
 import { describe, expect, it } from 'vitest'
+import { fixtureSchedule } from '../../test/fixtures/schedules.ts'
+import { choosePlan } from '../core/resolve.ts'
 import { memoryScheduleStore } from '../runtime/schedule-store.ts'
 import { createApp } from './index.ts'
 import { rendezvous, runKey, type PoolHost } from './pool.ts'
@@ -104,6 +106,22 @@ describe('proxyGenerate: affinity', () => {
     const { send, ranked } = setup()
     for (let k = 0; k < 6; k++) await send({ ...BODY, class: k, seed: k })
     expect(ranked().map((h) => h.seen.length)).toEqual([6, 0, 0])
+  })
+
+  it('sends a speedup to the host of the budget it selects', async () => {
+    const schedule = fixtureSchedule('m', 20)
+    const { send, ranked } = setup(['a', 'b', 'c', 'd', 'e'], {
+      schedules: memoryScheduleStore([schedule]),
+    })
+    for (const speedup of [1.5, 2, 2.5, 3, 4, 5]) {
+      const budget = choosePlan(schedule, { speedup }).budget
+      const [host] = ranked({ ...BODY, budget })
+      const before = host.seen.length
+      expect(await (await send({ ...BODY, budget: undefined, speedup })).json()).toEqual({
+        host: host.name,
+      })
+      expect(host.seen.length).toBe(before + 1)
+    }
   })
 
   it('spreads different run groups over the hosts', async () => {

@@ -15,9 +15,11 @@
  * API_TOKEN. A request without a seed gets one here, so a retry draws the same images.
  */
 import type { ContentfulStatusCode } from 'hono/utils/http-status'
+import type { ScheduleStore } from '../core/schedule.ts'
 import type { GenerateBackend } from './backend.ts'
 import { ApiError } from './errors.ts'
 import { HostPool, runKey, type PoolHost } from './pool.ts'
+import type { GenerateRequest } from './schemas.ts'
 
 export type { Dispatch, PoolHost } from './pool.ts'
 
@@ -26,6 +28,8 @@ export interface ProxyOptions {
   cooldownMs?: number
   /** The request's deadline at the edge, over all attempts. Default 30 s. */
   timeoutMs?: number
+  /** Where a speedup's budget is looked up, so it ranks hosts like that budget. */
+  schedules?: ScheduleStore
   now?: () => number
 }
 
@@ -50,6 +54,11 @@ export function proxyGenerate(
   const now = opts.now ?? Date.now
   const timeoutMs = opts.timeoutMs ?? 30_000
   const pool = new HostPool(hosts, { cooldownMs: opts.cooldownMs ?? 10_000, now })
+  /** The schedule a speedup is chosen from, when the request names its steps. */
+  const scheduleFor = async (req: GenerateRequest) =>
+    req.speedup !== undefined && req.steps !== undefined && opts.schedules
+      ? await opts.schedules.get(req.model, req.steps).catch(() => undefined)
+      : undefined
   return {
     kind: 'remote',
     models: () => [],
@@ -77,7 +86,7 @@ export function proxyGenerate(
       const notes: string[] = []
       let tries = 0
       try {
-        for (const host of pool.order(runKey(req))) {
+        for (const host of pool.order(runKey(req, await scheduleFor(req)))) {
           if (attempt.signal.aborted) break
           tries++
           let res: Response

@@ -62,7 +62,7 @@ function configuredApp(env: Env): Served {
     return res.text()
   })
   const { hosts, options } = poolFromEnv(raw, cfg)
-  const generate = hosts.length ? proxyGenerate(hosts, options) : undefined
+  const generate = hosts.length ? proxyGenerate(hosts, { ...options, schedules }) : undefined
   // the playground, /docs and model files: public/ as built by `npm run build:web`
   const assets: AssetServer = async (path) => {
     const res = await env.ASSETS.fetch(new Request(`https://assets.local${path}`))
