@@ -6,6 +6,8 @@
 import { env } from 'cloudflare:workers'
 import { describe, expect, it } from 'vitest'
 import { rendezvous, runKey } from '../../src/api/pool.ts'
+import { choosePlan } from '../../src/core/resolve.ts'
+import type { Schedule } from '../../src/core/schedule.ts'
 import type { GenerateRequest } from '../../src/api/schemas.ts'
 import worker, { type Env } from '../../src/hosts/worker.ts'
 import { incoming } from './env.ts'
@@ -97,6 +99,21 @@ describe('Worker pool: routing', () => {
     expect(hosts[first].seen.length).toBe(4)
     for (let budget = 2; budget < 14; budget++) await send({ steps: 20, budget })
     expect(Object.values(hosts).every((h) => h.seen.length > 0)).toBe(true)
+  })
+})
+
+describe('Worker pool: speedup', () => {
+  it('sends a speedup to the host of the budget it selects in the served schedule', async () => {
+    const file = await env.ASSETS.fetch('https://assets.local/tiny-dit-mnist/20.json')
+    const schedule = (await file.json()) as Schedule
+    const { hosts, send } = pool()
+    for (const speedup of [1.5, 2, 2.5, 3, 4, 5]) {
+      const budget = choosePlan(schedule, { speedup }).budget
+      const first = ranking(NAMES, { steps: 20, budget })[0] as keyof typeof hosts
+      const before = hosts[first].seen.length
+      expect((await send({ steps: 20, speedup })).status).toBe(200)
+      expect(hosts[first].seen.length).toBe(before + 1)
+    }
   })
 })
 
