@@ -12,13 +12,15 @@ import { join } from 'node:path'
 export const ROOT = join(import.meta.dirname, '..', '..')
 
 const children = new Set<ChildProcess>()
+/** Children started as their own process group (wrangler, with workerd under it). */
+const leaders = new WeakSet<ChildProcess>()
 const scratch: string[] = []
 
 /** Kills a child and, for wrangler (its own process group), workerd under it. */
 export function kill(child: ChildProcess): void {
   if (child.exitCode !== null || child.signalCode !== null) return
   try {
-    if (child.spawnargs.includes('dev')) process.kill(-child.pid!, 'SIGKILL')
+    if (leaders.has(child)) process.kill(-child.pid!, 'SIGKILL')
     else child.kill('SIGKILL')
   } catch {
     // already gone
@@ -136,6 +138,7 @@ export async function startEdge(vars: Record<string, string>, timeoutMs: number)
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   })
+  leaders.add(child)
   const { log } = track(child, `wrangler dev :${port}`)
   const base = `http://127.0.0.1:${port}`
   await waitFor(`wrangler dev on ${base}`, timeoutMs, log, async () => {
