@@ -33,6 +33,14 @@ export function cleanup(): void {
   for (const dir of scratch.splice(0)) rmSync(dir, { recursive: true, force: true })
 }
 process.on('exit', cleanup)
+// wrangler runs in its own process group, out of reach of a Ctrl-C or a kill aimed at the test
+// runner's group: take it down here before this process goes
+for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+  process.once(signal, () => {
+    cleanup()
+    process.exit(128 + (signal === 'SIGHUP' ? 1 : signal === 'SIGINT' ? 2 : 15))
+  })
+}
 
 /** A port nothing listens on right now (the OS picks it; wrangler needs a number up front). */
 export async function freePort(): Promise<number> {
