@@ -3,8 +3,8 @@
  * wasm) and `wrangler dev` in local mode, all on 127.0.0.1, with no network and no metrics.
  * Every child is killed on cleanup, and on exit if the test runner dies first.
  */
-import { spawn, type ChildProcess } from 'node:child_process'
-import { mkdtempSync, rmSync } from 'node:fs'
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -106,6 +106,27 @@ export async function startHost(env: Record<string, string>, timeoutMs: number):
   return { child, base, url: `${base}/v1/generate`, log }
 }
 
+/**
+ * The project's wrangler.toml without its [build] step, paths made absolute: public/ is built
+ * once here, where two `wrangler dev` running the build at once would race on its renames.
+ */
+function edgeConfig(dir: string): string {
+  if (!existsSync(join(ROOT, 'public', 'schedules', 'index.json'))) {
+    const build = spawnSync('npm', ['run', 'build:web'], { cwd: ROOT, encoding: 'utf8' })
+    if (build.status !== 0)
+      throw new Error(`npm run build:web failed\n${build.stdout}${build.stderr}`)
+  }
+  const toml = readFileSync(join(ROOT, 'wrangler.toml'), 'utf8')
+    .replace(/^\[build\]\n(?:(?!\[)[^\n]*\n)*/m, '')
+    .replace(
+      /^(main|directory) = "(.*)"$/gm,
+      (_, key, path) => `${key} = ${JSON.stringify(join(ROOT, path))}`,
+    )
+  const file = join(dir, 'wrangler.toml')
+  writeFileSync(file, toml)
+  return file
+}
+
 export interface Edge {
   child: ChildProcess
   base: string
@@ -120,6 +141,8 @@ export async function startEdge(vars: Record<string, string>, timeoutMs: number)
   const args = [
     join(ROOT, 'node_modules', 'wrangler', 'bin', 'wrangler.js'),
     'dev',
+    '--config',
+    edgeConfig(state),
     '--local',
     '--ip',
     '127.0.0.1',

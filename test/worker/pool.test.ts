@@ -104,7 +104,7 @@ describe('Worker pool: routing', () => {
 
 describe('Worker pool: speedup', () => {
   it('sends a speedup to the host of the budget it selects in the served schedule', async () => {
-    const file = await env.ASSETS.fetch('https://assets.local/tiny-dit-mnist/20.json')
+    const file = await env.ASSETS.fetch('https://assets.local/schedules/tiny-dit-mnist/20.json')
     const schedule = (await file.json()) as Schedule
     const { hosts, send } = pool()
     for (const speedup of [1.5, 2, 2.5, 3, 4, 5]) {
