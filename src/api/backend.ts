@@ -6,6 +6,7 @@
  */
 import type { Context } from 'hono'
 import type { ModelInfo } from '../runtime/engine.ts'
+import type { HostHealth } from './pool.ts'
 import type { GenerateRequest } from './schemas.ts'
 
 export interface GenerateBackend {
@@ -18,4 +19,6 @@ export interface GenerateBackend {
   stats?(): { queued: number; running: number }
   /** False while models load and warm up (GET /readyz answers 503); absent means always ready. */
   ready?(): boolean
+  /** The hosts a proxy forwards to and their health, for /healthz. */
+  hosts?(): HostHealth[]
 }

@@ -24,6 +24,9 @@ describe('parseHostEnv', () => {
       MAX_QUEUED: '0',
       TIMEOUT_MS: '30000',
       GENERATE_URL: 'https://gpu.example.com/v1/generate',
+      GENERATE_URLS: 'https://gpu-1.example.com/v1/generate, http://10.0.0.2:8787/v1/generate',
+      POOL_COOLDOWN_MS: '0',
+      POOL_TIMEOUT_MS: '60000',
       HOME: '/root',
       PATH: '/usr/bin',
     })
@@ -38,6 +41,9 @@ describe('parseHostEnv', () => {
       MAX_QUEUED: 0,
       TIMEOUT_MS: 30000,
       GENERATE_URL: 'https://gpu.example.com/v1/generate',
+      GENERATE_URLS: ['https://gpu-1.example.com/v1/generate', 'http://10.0.0.2:8787/v1/generate'],
+      POOL_COOLDOWN_MS: 0,
+      POOL_TIMEOUT_MS: 60000,
     })
     expect(parseHostEnv({})).toEqual({})
   })
@@ -56,6 +62,11 @@ describe('parseHostEnv', () => {
     ['BACKEND', 'gpu'],
     ['MODELS', 'a, b'],
     ['GENERATE_URL', 'gpu.example.com'],
+    ['GENERATE_URLS', 'https://a.example/v1/generate,gpu-2:8787'],
+    ['GENERATE_URLS', 'https://a.example/v1/generate,'],
+    ['GENERATE_URLS', ''],
+    ['POOL_COOLDOWN_MS', '10s'],
+    ['POOL_TIMEOUT_MS', '0'],
   ])('%s=%j stops the host with a line naming it', (name, value) => {
     const err = errorOf({ [name]: value })
     expect(err.variable).toBe(name)

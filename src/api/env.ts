@@ -57,6 +57,7 @@ function oneOf<T extends string>(values: readonly T[]): Spec<T> {
   }
 }
 
+const isHttpUrl = (raw: string) => /^https?:\/\/[^\s,]+$/.test(raw) && URL.canParse(raw)
 
 const specs = {
   PORT: int(0, 65_535),
@@ -88,11 +89,23 @@ const specs = {
   BATCH_WINDOW_MS: int(0, 10_000),
   MAX_QUEUED: int(0, 100_000),
   TIMEOUT_MS: int(100, 3_600_000),
-  /** The Worker's single generate endpoint (see the pool for several). */
+  /** The Worker's generate endpoints, comma-separated: its pool of hosts (api/pool-env.ts). */
+  GENERATE_URLS: {
+    allowed: 'comma-separated http(s) URLs, e.g. https://gpu-1.example.com/v1/generate',
+    parse: (raw: string) => {
+      const urls = raw.split(',').map((u) => u.trim())
+      return urls.every(isHttpUrl) ? urls : undefined
+    },
+  },
+  /** One generate endpoint: an alias for a one-element GENERATE_URLS. */
   GENERATE_URL: {
     allowed: 'an http(s) URL',
-    parse: (raw: string) => (/^https?:\/\/[^\s]+$/.test(raw) && URL.canParse(raw) ? raw : undefined),
+    parse: (raw: string) => (isHttpUrl(raw) ? raw : undefined),
   },
+  /** How long the Worker tries a failed host only after the others. */
+  POOL_COOLDOWN_MS: int(0, 3_600_000),
+  /** A generate request's deadline at the Worker, over all its attempts. */
+  POOL_TIMEOUT_MS: int(100, 3_600_000),
   /** Browser origins allowed to call the API (every host); unset or empty: no CORS. */
   CORS_ORIGINS: { allowed: CORS_ORIGINS_ALLOWED, parse: parseCorsOrigins },
 } satisfies Record<string, Spec<unknown>>

@@ -186,11 +186,12 @@ export function generateRoute(limits: Limits, backend: GenerateBackend | undefin
         404: errorResponse('Unknown model or steps, listing what exists'),
         413: errorResponse('Body too large'),
         415: errorResponse('Not application/json, or an encoded body'),
-        429: errorResponse('Queue full; Retry-After estimates the wait', retryAfterHeader),
+        429: errorResponse('Queue full (Worker: every host busy); Retry-After estimates the wait', retryAfterHeader),
         499: errorResponse('The client went away (logged; nobody reads it)'),
-        502: errorResponse('Worker: no generate host answered (connection errors or 5xx)'),
-        503: errorResponse('No generate backend here, a refused schedule, or a host not ready yet'),
-        504: errorResponse('Not finished within TIMEOUT_MS (queueing plus running)'),
+        503: errorResponse(
+          'No generate backend here, a refused schedule, a host not ready yet, or (Worker) no host could answer, with Retry-After',
+        ),
+        504: errorResponse('Not finished within TIMEOUT_MS (queueing plus running), or POOL_TIMEOUT_MS at the Worker'),
       },
     }),
   }

@@ -73,6 +73,7 @@ export function createApp(deps: AppDeps): App {
       generate: deps.generate?.kind ?? ('none' as const),
       queue: deps.generate?.stats?.(),
       schedules: { refused: refused() },
+      hosts: deps.generate?.hosts?.(),
     }
     return c.json(body, 200, { 'Cache-Control': 'no-store' })
   })

@@ -219,6 +219,18 @@ export const healthSchema = z.object({
       .array(z.object({ file: z.string(), reason: z.string() }))
       .describe('Schedule files this host would not serve, and why'),
   }),
+  hosts: z
+    .array(
+      z.object({
+        name: z.string().describe('Service binding name, or endpoint URL without credentials'),
+        state: z.enum(['healthy', 'cooling']),
+        coolingUntil: z.string().optional().describe('ISO time the cool-down ends'),
+        consecutiveFailures: z.number().int(),
+        recentFailures: z.array(z.object({ at: z.string(), reason: z.string() })),
+      }),
+    )
+    .optional()
+    .describe("The Worker's generate hosts (docs/pool.md)"),
 })
 
 export const readySchema = z.object({

@@ -1,29 +1,37 @@
 /**
  * Cloudflare Workers host. Schedules are static assets (`[assets]` in wrangler.toml, read via
- * the ASSETS binding); generation goes to a GPU backend running the Node host, through the
- * GENERATE service binding or GENERATE_URL, because workerd cannot compile onnxruntime's
- * wasm at run time. With neither, generate answers 503 and says so.
+ * the ASSETS binding); generation goes to a pool of GPU hosts running the Node or Deno host
+ * (service bindings GENERATE, GENERATE_2, ... and/or GENERATE_URLS; see api/pool-env.ts),
+ * because workerd cannot compile onnxruntime's wasm at run time. With none, generate answers
+ * 503 and says so.
  */
 import { Hono } from 'hono'
 import { EnvError, limitsFromEnv, parseHostEnv } from '../api/env.ts'
 import { createApp, type App, type AssetServer } from '../api/index.ts'
+import { poolFromEnv } from '../api/pool-env.ts'
 import { proxyGenerate } from '../api/proxy.ts'
 import { readerScheduleStore } from '../runtime/schedule-store.ts'
 
 export interface Env {
   ASSETS: Fetcher
+  /** Generate hosts bound as services: GENERATE, GENERATE_2, GENERATE_3, ... */
   GENERATE?: Fetcher
-  /** The backend's generate endpoint, e.g. https://gpu.example.com/v1/generate. */
+  [binding: `GENERATE_${number}`]: Fetcher | undefined
+  /** Comma-separated generate endpoints, e.g. https://gpu-1.example.com/v1/generate. */
+  GENERATE_URLS?: string
+  /** One endpoint (the single-host name, an alias for a one-element GENERATE_URLS). */
   GENERATE_URL?: string
+  POOL_COOLDOWN_MS?: string
+  POOL_TIMEOUT_MS?: string
   API_TOKEN?: string
   /** Origins allowed to call the API from browsers: a comma list, or *. */
   CORS_ORIGINS?: string
 }
 
-// one app per isolate and env, so parsed schedules and ETags are reused across requests
 /** What the Worker needs of an app: its fetch. */
 type Served = Pick<App, 'fetch'>
 
+// one app per isolate and env, so parsed schedules, ETags and host health are shared by requests
 const apps = new WeakMap<Env, Served>()
 
 function appFor(env: Env): Served {
@@ -37,9 +45,10 @@ function appFor(env: Env): Served {
 
 /** A Worker cannot exit on a bad variable: it answers 503 naming it, on every route. */
 function configuredApp(env: Env): Served {
+  const raw = env as unknown as Record<string, unknown>
   let cfg
   try {
-    cfg = parseHostEnv(env as unknown as Record<string, unknown>)
+    cfg = parseHostEnv(raw)
   } catch (err) {
     if (!(err instanceof EnvError)) throw err
     console.error(err.message)
@@ -52,11 +61,8 @@ function configuredApp(env: Env): Served {
     if (!res.ok) throw new Error(`ASSETS answered ${res.status} for ${path}`)
     return res.text()
   })
-  const generate = env.GENERATE
-    ? proxyGenerate((req) => env.GENERATE!.fetch(req))
-    : cfg.GENERATE_URL
-      ? proxyGenerate((req) => fetch(req), cfg.GENERATE_URL)
-      : undefined
+  const { hosts, options } = poolFromEnv(raw, cfg)
+  const generate = hosts.length ? proxyGenerate(hosts, { ...options, schedules }) : undefined
   // the playground, /docs and model files: public/ as built by `npm run build:web`
   const assets: AssetServer = async (path) => {
     const res = await env.ASSETS.fetch(new Request(`https://assets.local${path}`))
@@ -68,6 +74,16 @@ function configuredApp(env: Env): Served {
   return createApp({ schedules, generate, apiToken: cfg.API_TOKEN, limits, cors: cfg.CORS_ORIGINS, assets })
 }
 
+/**
+ * A body with Content-Encoding was compressed by the app (hono's compress); workerd encodes a
+ * body itself whenever that header is set, so without `manual` clients got gzip inside gzip.
+ */
+function sentAsEncoded(res: Response): Response {
+  if (!res.body || !res.headers.has('content-encoding')) return res
+  const { status, statusText, headers } = res
+  return new Response(res.body, { status, statusText, headers, encodeBody: 'manual' })
+}
+
 export default {
-  fetch: (request, env, ctx) => appFor(env).fetch(request, env, ctx),
+  fetch: async (request, env, ctx) => sentAsEncoded(await appFor(env).fetch(request, env, ctx)),
 } satisfies ExportedHandler<Env>

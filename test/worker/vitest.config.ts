@@ -28,5 +28,7 @@ export default defineConfig({
       },
     }),
   ],
-  test: { include: ['test/worker/**/*.test.ts'] },
+  // the first request in an isolate builds the app (OpenAPI document, JSON Schemas): seconds
+  // on a loaded 2-core machine, past vitest's 5 s default
+  test: { include: ['test/worker/**/*.test.ts'], testTimeout: 30_000 },
 })

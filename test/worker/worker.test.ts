@@ -74,7 +74,12 @@ describe('Worker: schedules from the ASSETS binding', () => {
   })
 
   it('answers /healthz and /openapi.json', async () => {
-    expect(await (await get('/healthz')).json()).toEqual({ ok: true, generate: 'remote', schedules: { refused: [] } })
+    expect(await (await get('/healthz')).json()).toEqual({
+      ok: true,
+      generate: 'remote',
+      schedules: { refused: [] },
+      hosts: [{ name: 'GENERATE', state: 'healthy', consecutiveFailures: 0, recentFailures: [] }],
+    })
     const doc = (await (await get('/openapi.json')).json()) as { paths: Record<string, unknown> }
     expect(Object.keys(doc.paths)).toContain('/v1/generate')
   })
@@ -98,13 +103,14 @@ describe('Worker: generate', () => {
     }
     expect(echo.dispatched).toBe(true)
     expect(echo.auth).toBe('Bearer t')
-    // validated and defaulted before it left the edge
+    // validated and defaulted before it left the edge, with a seed drawn there
     expect(echo.body).toEqual({
       model: 'tiny-dit-mnist',
       class: 1,
       budget: 4,
       batch: 1,
       format: 'png',
+      seed: expect.any(Number),
     })
   })
 
