@@ -1,7 +1,10 @@
 """Compare the weight variants of a checkpoint (ema, ema-corrected, raw) on a few samples:
 classifier accuracy and Frechet distance at one guidance.
 
-  OMP_WAIT_POLICY=PASSIVE /usr/bin/python3 scripts/model/compare_weights.py [ckpt] [n] [guidance]
+  OMP_WAIT_POLICY=PASSIVE /usr/bin/python3 scripts/model/compare_weights.py [ckpt] [n] [guidance] [--dataset fashion]
+
+With --dataset fashion: the fashion checkpoint, classifier and held-out set, and its sampler
+(28 steps, shift 3); the variants are ema and raw (its EMA has a warm-up, so no "corrected").
 """
 import os
 import sys
@@ -15,15 +18,22 @@ from common import split, to_pm1  # noqa: E402
 
 
 def main():
-    ckpt = sys.argv[1] if len(sys.argv) > 1 else os.path.join(E.CKPTS, "dit-last.pt")
-    n = int(sys.argv[2]) if len(sys.argv) > 2 else 200
-    g = float(sys.argv[3]) if len(sys.argv) > 3 else 3.0
-    torch.set_num_threads(2)
+    argv = sys.argv[1:]
+    name = "mnist"
+    if "--dataset" in argv:
+        k = argv.index("--dataset")
+        name = argv[k + 1]
+        del argv[k:k + 2]
+    E.use_dataset(name)
+    ckpt = argv[0] if len(argv) > 0 else os.path.join(E.CKPTS, "dit-last.pt")
+    n = int(argv[1]) if len(argv) > 1 else 200
+    g = float(argv[2]) if len(argv) > 2 else 3.0
+    torch.set_num_threads(2 if name == "mnist" else 1)
     clf = E.load_classifier()
-    x, y, _, train, held = split()
+    x, y, _, train, held = split(name)
     with torch.no_grad():
         real = clf(torch.from_numpy(to_pm1(x[held])).reshape(-1, 1, 28, 28))[1].numpy()
-    for w in ["ema", "ema-corrected", "raw"]:
+    for w in (["ema", "ema-corrected", "raw"] if name == "mnist" else ["ema", "raw"]):
         t0 = time.time()
         m, ck = E.load(ckpt, w)
         imgs, ys = E.gen_set(m, n, g, seed=1000)

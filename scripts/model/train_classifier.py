@@ -27,7 +27,7 @@ R = dict(epochs=int(os.environ.get("EPOCHS", 14)), batch=128, lr=2e-3, weight_de
 # horizontal flips instead (every class is left-right symmetric in this data set).
 RECIPES = {
     "mnist": R,
-    "fashion": dict(epochs=int(os.environ.get("EPOCHS", 8)), batch=128, lr=2e-3, weight_decay=1e-4, seed=8642,
+    "fashion": dict(epochs=int(os.environ.get("EPOCHS", 5)), batch=128, lr=2e-3, weight_decay=1e-4, seed=8642,
                     threads=int(os.environ.get("THREADS", 1)), feature_dim=128,
                     augment="horizontal flip (p 0.5), translate +-2 px (background -1)"),
 }

@@ -37,26 +37,26 @@ async function session(dir, graph) {
   return ort.InferenceSession.create(bytes);
 }
 
-{
-  const dir = join(root, 'models', 'mnist-classifier');
+for (const id of ['mnist-classifier', 'fashion-classifier']) {
+  const dir = join(root, 'models', id);
   const man = JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8'));
   const fix = JSON.parse(readFileSync(join(dir, 'fixture.json'), 'utf8'));
   const s = await session(dir, man.graphs.classifier);
   const out = await s.run({ image: tensor(fix.inputs.image) });
-  compare('classifier.logits', out.logits, fix.outputs.logits, fix.tolerance);
-  compare('classifier.features', out.features, fix.outputs.features, fix.tolerance);
+  compare(`${id}.logits`, out.logits, fix.outputs.logits, fix.tolerance);
+  compare(`${id}.features`, out.features, fix.outputs.features, fix.tolerance);
 }
-{
-  const dir = join(root, 'models', 'tiny-dit-mnist');
+for (const id of ['tiny-dit-mnist', 'tiny-dit-fashion']) {
+  const dir = join(root, 'models', id);
   const man = JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8'));
   const fix = JSON.parse(readFileSync(join(dir, 'fixture.json'), 'utf8'));
   const trunk = await session(dir, man.graphs.trunk);
   const head = await session(dir, man.graphs.head);
   const ti = fix.trunk.inputs;
   const o1 = await trunk.run({ x: tensor(ti.x), t: tensor(ti.t), y: tensor(ti.y) });
-  compare('trunk.h', o1.h, fix.trunk.outputs.h, fix.tolerance);
+  compare(`${id} trunk.h`, o1.h, fix.trunk.outputs.h, fix.tolerance);
   const o2 = await head.run({ h: tensor(fix.trunk.outputs.h), t: tensor(ti.t), y: tensor(ti.y) });
-  compare('head.v', o2.v, fix.head.outputs.v, fix.tolerance);
+  compare(`${id} head.v`, o2.v, fix.head.outputs.v, fix.tolerance);
   // batch 5: dynamic batch axis
   const B = 5;
   const x = new ort.Tensor('float32', new Float32Array(B * 784).fill(0.1), [B, 1, 28, 28]);
@@ -64,5 +64,5 @@ async function session(dir, graph) {
   const y = new ort.Tensor('int64', BigInt64Array.from([0n, 1n, 2n, 3n, 10n]), [B]);
   const h = (await trunk.run({ x, t, y })).h;
   const v = (await head.run({ h, t, y })).v;
-  console.log(`ok   dynamic batch: h ${h.dims} v ${v.dims}`);
+  console.log(`ok   ${id} dynamic batch: h ${h.dims} v ${v.dims}`);
 }
