@@ -194,12 +194,21 @@ def sample(m, y, guidance, noise, steps=None, shift=None):
     return x
 
 
-def gen_set(m, n, guidance, seed, bs=250):
+def part_range(n, part):
+    k, p = part
+    return k * n // p, (k + 1) * n // p
+
+
+def gen_set(m, n, guidance, seed, bs=250, part=(0, 1)):
+    """n samples, n/10 per class, noise from one seeded generator; `part` (k, P) samples only
+    the k-th of P contiguous slices (same noise per sample as the whole set)."""
     per = n // 10
     y = torch.arange(10).repeat_interleave(per)
     g = torch.Generator().manual_seed(seed)
     noise = torch.randn(n, 1, 28, 28, generator=g)
-    out = [sample(m, y[i:i + bs], guidance, noise[i:i + bs]) for i in range(0, n, bs)]
+    lo, hi = part_range(n, part)
+    y, noise = y[lo:hi], noise[lo:hi]
+    out = [sample(m, y[i:i + bs], guidance, noise[i:i + bs]) for i in range(0, hi - lo, bs)]
     return torch.cat(out), y
 
 
@@ -229,6 +238,12 @@ def score(clf, imgs, y, real_feats):
     acc = float((logits.argmax(1) == y).float().mean())
     per = [float((logits.argmax(1)[y == d] == d).float().mean()) for d in range(10)]
     return acc, frechet(feats.numpy(), real_feats), per
+
+
+def score_arrays(pred, feats, y, real_feats):
+    acc = float((pred == y).mean())
+    per = [float((pred[y == d] == d).mean()) for d in range(10)]
+    return acc, frechet(feats, real_feats), per
 
 
 def write_png(path, img):
@@ -278,13 +293,22 @@ def main():
                     help="only run the guidance sweep and write its rows to OUT.json (to split it over processes)")
     ap.add_argument("--sweep-json", metavar="A.json,B.json", default=None,
                     help="take the sweep rows from --sweep-only runs (same checkpoint and weights) instead of sampling")
+    ap.add_argument("--skip-export", action="store_true",
+                    help="keep the graphs and fixture already in the output folder (their hashes go to the manifest)")
+    ap.add_argument("--eval-only", metavar="OUT.npz", default=None,
+                    help="only sample part --eval-part of the --n evaluation set at --guidance; save predictions/features")
+    ap.add_argument("--eval-part", default="0/1", help="K/P: the K-th of P slices (with --eval-only)")
+    ap.add_argument("--eval-parts", metavar="A.npz,B.npz", default=None,
+                    help="evaluate from --eval-only files covering the whole set instead of sampling")
     a = ap.parse_args()
     use_dataset(a.dataset)
     a.ckpt = a.ckpt or os.path.join(CKPTS, "dit-final.pt")
     torch.set_num_threads(a.threads)
     m, ck = load(a.ckpt, a.weights)
     r = ck["recipe"]
-    if not a.sweep_only:
+    if a.sweep_only or a.eval_only or a.skip_export:
+        paths = {g: os.path.join(OUT, f"{g}.onnx") for g in ("trunk", "head")}
+    else:
         paths = export_graphs(m)
         write_fixture(m)
     metrics, sweep, guidance = None, [], a.guidance or 3.0
@@ -320,8 +344,29 @@ def main():
             best = max(s["accuracy"] for s in sweep)
             guidance = min((s for s in sweep if s["accuracy"] >= best - 0.005), key=lambda s: s["frechet"])["guidance"]
         t0 = time.time()
-        imgs, ys = gen_set(m, a.n, guidance, seed=2000)
-        acc, fd, per = score(clf, imgs, ys, real)
+        if a.eval_only:
+            part = tuple(int(v) for v in a.eval_part.split("/"))
+            lo, hi = part_range(a.n, part)
+            imgs, ys = gen_set(m, a.n, guidance, seed=2000, part=part)
+            with torch.no_grad():
+                logits, feats = clf(imgs.clamp(-1, 1))
+            np.savez(a.eval_only, idx=np.arange(lo, hi), pred=logits.argmax(1).numpy(), feats=feats.numpy(),
+                     labels=ys.numpy(), guidance=guidance, n=a.n, ckpt=os.path.abspath(a.ckpt), weights=a.weights)
+            print(f"eval part {a.eval_part} ({hi - lo} samples) written to {a.eval_only} ({time.time() - t0:.0f}s)", flush=True)
+            return
+        if a.eval_parts:
+            parts = [np.load(f) for f in a.eval_parts.split(",")]
+            for f, p_ in zip(a.eval_parts.split(","), parts):
+                assert (float(p_["guidance"]) == guidance and int(p_["n"]) == a.n and str(p_["ckpt"]) == os.path.abspath(a.ckpt)
+                        and str(p_["weights"]) == a.weights), f"{f}: another evaluation"
+            idx = np.concatenate([p_["idx"] for p_ in parts])
+            order = np.argsort(idx)
+            assert np.array_equal(idx[order], np.arange(a.n)), "parts do not cover the set exactly once"
+            cat = lambda k: np.concatenate([p_[k] for p_ in parts])[order]  # noqa: E731
+            acc, fd, per = score_arrays(cat("pred"), cat("feats"), cat("labels"), real)
+        else:
+            imgs, ys = gen_set(m, a.n, guidance, seed=2000)
+            acc, fd, per = score(clf, imgs, ys, real)
         print(f"eval g={guidance} n={a.n} acc {acc:.4f} frechet {fd:.3f} per-class {per} ({time.time() - t0:.0f}s)", flush=True)
         if DS["name"] == "mnist":
             sampler = "Euler, sigmas linspace(1, 0, 51), CFG v = v_u + g (v_c - v_u)"
@@ -337,7 +382,7 @@ def main():
                    "perClassAccuracy": [round(p, 3) for p in per],
                    "frechetReference": {"value": round(ref_fd, 3), "what": ref_what},
                    "frechetFeatures": feat_what,
-                   "noiseSeed": "torch.Generator().manual_seed(2000), 100 per class", "guidanceSweep": sweep}
+                   "noiseSeed": f"torch.Generator().manual_seed(2000), {a.n // 10} per class", "guidanceSweep": sweep}
         grid_png(m, guidance)
     io = lambda n, d, s: {"name": n, "dtype": d, "shape": s}  # noqa: E731
     D, T = r["dim"], (28 // r["patch"]) ** 2
