@@ -22,6 +22,18 @@ describe('committed schedules', async () => {
     expect(demo?.schedules.map((s) => s.steps)).toEqual([20, 28, 50])
   })
 
+  it('ships tiny-dit-fashion at 20, 28 and 50 steps, calibrated with the shift its manifest declares', async () => {
+    const fashion = index.models.find((m) => m.model === 'tiny-dit-fashion')
+    expect(fashion?.schedules.map((s) => s.steps)).toEqual([20, 28, 50])
+    const manifest = parseManifest(JSON.parse(await readFile(join(root, 'models', 'tiny-dit-fashion', 'manifest.json'), 'utf8')), 'tiny-dit-fashion')
+    expect(manifest.sigma.shift).toBe(3)
+    for (const entry of fashion!.schedules) {
+      const s = parseSchedule(JSON.parse(await readFile(join(root, 'schedules', entry.file), 'utf8')))
+      expect(s.solver.shift, entry.file).toBe(manifest.sigma.shift)
+      expect(s.calibration.source).toBe('calibrated')
+    }
+  })
+
   it('the index lists exactly the schedule files present, with their hashes and budgets', async () => {
     const present: string[] = []
     for (const d of await readdir(join(root, 'schedules'), { withFileTypes: true })) {

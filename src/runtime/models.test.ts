@@ -26,29 +26,43 @@ function worst(got: Float32Array, want: Spec, tol: { abs: number; rel: number })
   return w
 }
 
+/** Runs trunk and head on the export fixture's rows (one sigma per row, as the sampler feeds them). */
+async function checkExportFixture(model: Awaited<ReturnType<typeof loadModel>>, fix: any) {
+  const inp = fix.trunk.inputs
+  const x = { data: Float32Array.from(inp.x.data), dims: inp.x.shape }
+  const labels = Int32Array.from(inp.y.data)
+  const sigmas: number[] = inp.t.data
+  for (let r = 0; r < sigmas.length; r++) {
+    const row = { data: x.data.slice(r * 784, (r + 1) * 784), dims: [1, 1, 28, 28] }
+    const h = await model.denoiser.trunk(row, sigmas[r], labels.subarray(r, r + 1))
+    const hw = fix.trunk.outputs.h
+    const rowSize = hw.data.length / sigmas.length
+    const wantH = { ...hw, data: hw.data.slice(r * rowSize, (r + 1) * rowSize) }
+    expect(worst(h.data, wantH, { abs: 1e-4, rel: 1e-4 })).toBeLessThanOrEqual(1)
+    const v = await model.denoiser.head(h, row, sigmas[r], labels.subarray(r, r + 1))
+    const vw = fix.head.outputs.v
+    const wantV = { ...vw, data: vw.data.slice(r * 784, (r + 1) * 784) }
+    expect(worst(v.data, wantV, { abs: 1e-4, rel: 1e-4 })).toBeLessThanOrEqual(1)
+  }
+}
+
+/** Held-out accuracy of a classifier on models/<heldout>.{json,u8}. */
+async function heldOutAccuracy(clf: Awaited<ReturnType<typeof loadClassifier>>, heldout: string) {
+  const meta = await json(join(root, `${heldout}.json`))
+  const bytes = await read(join(root, meta.file))
+  expect(bytes.length).toBe(meta.bytes)
+  const images = Float32Array.from(bytes, (k) => 2 * (Math.round((k / 255) * 1000) / 1000) - 1)
+  const out = await clf.classify(images, meta.count)
+  return out.predicted.filter((p, k) => p === meta.labels[k]).length / meta.count
+}
+
 describe('tiny-dit-mnist', async () => {
   const dir = join(root, 'tiny-dit-mnist')
   const model = await loadModel(dir, read)
   const fix = await json(join(dir, 'fixture.json'))
-  const inp = fix.trunk.inputs
-  const x = { data: Float32Array.from(inp.x.data), dims: inp.x.shape }
-  const labels = Int32Array.from(inp.y.data)
 
   it('trunk and head reproduce the exported reference outputs within 1e-4', async () => {
-    // the fixture uses one sigma per row; the sampler feeds one sigma to the whole batch
-    const sigmas: number[] = inp.t.data
-    for (let r = 0; r < sigmas.length; r++) {
-      const row = { data: x.data.slice(r * 784, (r + 1) * 784), dims: [1, 1, 28, 28] }
-      const h = await model.denoiser.trunk(row, sigmas[r], labels.subarray(r, r + 1))
-      const hw = fix.trunk.outputs.h
-      const rowSize = hw.data.length / sigmas.length
-      const wantH = { ...hw, data: hw.data.slice(r * rowSize, (r + 1) * rowSize) }
-      expect(worst(h.data, wantH, { abs: 1e-4, rel: 1e-4 })).toBeLessThanOrEqual(1)
-      const v = await model.denoiser.head(h, row, sigmas[r], labels.subarray(r, r + 1))
-      const vw = fix.head.outputs.v
-      const wantV = { ...vw, data: vw.data.slice(r * 784, (r + 1) * 784) }
-      expect(worst(v.data, wantV, { abs: 1e-4, rel: 1e-4 })).toBeLessThanOrEqual(1)
-    }
+    await checkExportFixture(model, fix)
     expect(model.denoiser.featureDims).toEqual([49, 96])
   })
 
@@ -110,11 +124,65 @@ describe('mnist-classifier', async () => {
   })
 
   it('classifies the 1,000 held-out digits with >= 98% accuracy', async () => {
-    const meta = await json(join(root, 'mnist-heldout.json'))
-    const bytes = await read(join(root, meta.file))
-    const images = Float32Array.from(bytes, (k) => 2 * (Math.round((k / 255) * 1000) / 1000) - 1)
-    const out = await clf.classify(images, meta.count)
-    const correct = out.predicted.filter((p, k) => p === meta.labels[k]).length
-    expect(correct / meta.count).toBeGreaterThanOrEqual(0.98)
+    expect(await heldOutAccuracy(clf, 'mnist-heldout')).toBeGreaterThanOrEqual(0.98)
+  })
+})
+
+describe('tiny-dit-fashion', async () => {
+  const dir = join(root, 'tiny-dit-fashion')
+  const model = await loadModel(dir, read)
+  const fix = await json(join(dir, 'fixture.json'))
+  const m = model.manifest
+
+  it('trunk and head reproduce the exported reference outputs within 1e-4', async () => {
+    await checkExportFixture(model, fix)
+    expect(model.denoiser.featureDims).toEqual([49, 96])
+  })
+
+  it('declares a shift-3 sigma schedule and 28 default steps', () => {
+    expect(m.sigma.shift).toBe(3)
+    expect(m.defaultSteps).toBe(28)
+    // s = [1, .75, .5, .25, 0] -> 3s / (1 + 2s) = [1, 0.9, 0.75, 0.5, 0], by hand
+    const got = Array.from(flowEuler.sigmas(4, { shift: m.sigma.shift }))
+    ;[1, 0.9, 0.75, 0.5, 0].forEach((want, k) => expect(got[k]).toBeCloseTo(want, 12))
+    // the sigmas the export sampled its fixture with are the runtime's, for the default steps
+    const sig = Array.from(flowEuler.sigmas(m.defaultSteps, { shift: m.sigma.shift }))
+    expect(fix.sampling.sigmas.length).toBe(sig.length)
+    fix.sampling.sigmas.forEach((want: number, k: number) => expect(sig[k]).toBeCloseTo(want, 12))
+  })
+
+  it("a full 28-step guided run at the manifest's shift reproduces the export's image", async () => {
+    const sp = fix.sampling
+    const sig = flowEuler.sigmas(m.defaultSteps, { shift: m.sigma.shift })
+    const [cls] = sp.classes
+    let x: Tensor = { data: Float32Array.from(sp.noise.data), dims: [1, 1, 28, 28] }
+    const labels = Int32Array.of(cls, m.nullClass)
+    for (let i = 0; i < m.defaultSteps; i++) {
+      const xx = { data: new Float32Array([...x.data, ...x.data]), dims: [2, 1, 28, 28] }
+      const v = await model.denoiser.head(await model.denoiser.trunk(xx, sig[i], labels), xx, sig[i], labels)
+      const g = Float32Array.from(v.data.subarray(0, 784), (c, k) => v.data[784 + k] + sp.guidance * (c - v.data[784 + k]))
+      x = flowEuler.step(x, { data: g, dims: [1, 1, 28, 28] }, i, sig)
+    }
+    expect(worst(x.data, sp.images, { abs: 1e-4, rel: 0 })).toBeLessThanOrEqual(1) // measured 5e-6
+    // not vacuous: an unshifted schedule would sample other noise levels
+    const lin = flowEuler.sigmas(m.defaultSteps)
+    expect(Math.abs(lin[1] - sig[1])).toBeGreaterThan(0.02)
+  })
+})
+
+describe('fashion-classifier', async () => {
+  const dir = join(root, 'fashion-classifier')
+  const clf = await loadClassifier(dir, read)
+
+  it('reproduces its reference logits and features', async () => {
+    const fix = await json(join(dir, 'fixture.json'))
+    const img = fix.inputs.image
+    const out = await clf.classify(Float32Array.from(img.data), img.shape[0])
+    expect(worst(out.logits, fix.outputs.logits, fix.tolerance)).toBeLessThanOrEqual(1)
+    expect(worst(out.features, fix.outputs.features, fix.tolerance)).toBeLessThanOrEqual(1)
+  })
+
+  it('classifies the 1,000 held-out Fashion-MNIST test images with >= 90% accuracy', async () => {
+    expect(await heldOutAccuracy(clf, 'fashion-heldout')).toBeGreaterThanOrEqual(0.9)
   })
 })
