@@ -18,5 +18,6 @@ describe('bad input through app.request', () => {
     missingSteps: 11,
     minCost,
     schedulesOnly: 'other-model',
+    runnable: [TOY],
   })
 })

@@ -2,7 +2,7 @@
  * What the Node and Deno hosts share: the in-process app (models on onnxruntime, schedules
  * from files), configured from the environment, which `parseHostEnv` (src/api/env.ts)
  * validates as a whole before anything loads:
- *   HOST, PORT, MODELS (comma list, default tiny-dit-mnist), MODELS_DIR, SCHEDULES_DIR, BACKEND,
+ *   HOST, PORT, MODELS (comma list, default both bundled models), MODELS_DIR, SCHEDULES_DIR, BACKEND,
  *   ORT_THREADS, WARMUP, API_TOKEN, MAX_BATCH (items per sampler run), BATCH_WINDOW_MS,
  *   MAX_QUEUED, TIMEOUT_MS, CORS_ORIGINS (comma list of origins or *; no CORS when unset).
  * The app answers at once; generate and /readyz wait for the models to load and warm up.
@@ -21,6 +21,8 @@ import { checkBackend, ModelError } from '../runtime/ort.ts'
 import { fileScheduleStore } from '../runtime/schedule-files.ts'
 import { fileAssets, type ServeStatic } from './files.ts'
 
+/** The runnable models this repository ships; `MODELS` narrows (or extends) the list. */
+const DEFAULT_MODELS = ['tiny-dit-mnist', 'tiny-dit-fashion']
 const ROOT = fileURLToPath(new URL('../..', import.meta.url))
 
 /** Configuration and model errors (a backend that cannot start included) end the process with one line and exit code 2. */
@@ -60,7 +62,7 @@ export function localHost(cfg: HostEnv, serveStatic: ServeStatic): LocalHost {
   const warming = warmingBackend(async (progress) => {
     const engine = await loadEngine({
       modelsDir: dirs.models,
-      modelIds: cfg.MODELS ?? ['tiny-dit-mnist'],
+      modelIds: cfg.MODELS ?? DEFAULT_MODELS,
       readFile: async (path) => new Uint8Array(await readFile(path)),
       backend: checkBackend(cfg.BACKEND ?? 'wasm'),
       threads: cfg.ORT_THREADS,

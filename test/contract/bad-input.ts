@@ -17,6 +17,8 @@ export interface Target {
   minCost: number
   /** A model with schedules but no weights on this host (generate must say so). */
   schedulesOnly: string
+  /** Every model this host runs, in the order errors list them. */
+  runnable: string[]
 }
 
 export interface Case {
@@ -118,8 +120,8 @@ export function badInputCases(t: Target): Case[] {
     gen('missing model', { class: 0 }, 400, bad, 'model'),
     gen('model not a string', { model: 42, class: 0 }, 400, bad, 'model'),
     gen('model is a path', { model: '../../etc/passwd', class: 0 }, 400, bad, 'model'),
-    gen('unknown model', { model: 'nope', class: 0 }, 404, 'unknown_model', 'model', [t.model]),
-    gen('schedules-only model', { model: t.schedulesOnly, class: 0 }, 400, 'schedules_only', 'model', [t.model]),
+    gen('unknown model', { model: 'nope', class: 0 }, 404, 'unknown_model', 'model', t.runnable),
+    gen('schedules-only model', { model: t.schedulesOnly, class: 0 }, 400, 'schedules_only', 'model', t.runnable),
     get('cache-dit export without a plan', `${sched}?format=cache-dit`, 400, bad, 'budget'),
     get('unknown export format', `${sched}?budget=${t.minBudget}&format=diffusers`, 400, bad, 'format'),
     gen('missing class', { model: t.model }, 400, bad, 'class'),

@@ -187,6 +187,7 @@ describe('bad input over HTTP (real model)', () => {
     missingSteps: 7,
     minCost: Math.min(...plans.map((p) => p.cost)),
     schedulesOnly: 'flux.1-dev',
+    runnable: ['tiny-dit-mnist', 'tiny-dit-fashion'],
   })
 })
 
@@ -222,5 +223,38 @@ describe('connections (real sockets)', () => {
     const huge = await rawExchange(`GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: ${'y'.repeat(20_000)}\r\n\r\n`)
     expect(huge).toMatch(/^HTTP\/1\.1 431 /)
     expect(JSON.parse(huge.split('\r\n\r\n')[1]).error.code).toBe('headers_too_large')
+  })
+})
+
+describe('catalogue over HTTP', () => {
+  it('lists both runnable models and the paper models as schedules only', async () => {
+    const { models } = (await (await fetch(`${base}/v1/models`)).json()) as {
+      models: { id: string; generate: boolean; offers: string[]; defaultSteps?: number }[]
+    }
+    expect(models.map((m) => [m.id, m.offers])).toEqual([
+      ['flux.1-dev', ['schedules']],
+      ['tiny-dit-fashion', ['schedules', 'generate']],
+      ['tiny-dit-mnist', ['schedules', 'generate']],
+      ['wan2.1', ['schedules']],
+    ])
+    expect(models.find((m) => m.id === 'tiny-dit-fashion')?.defaultSteps).toBe(28)
+  })
+
+  it('samples the fashion model (shift 3) at its default 28 steps with a plan', async () => {
+    const res = await fetch(`${base}/v1/generate`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ model: 'tiny-dit-fashion', class: 9, seed: 1, budget: 10, format: 'json' }),
+    })
+    expect(res.status).toBe(200)
+    const body = (await res.json()) as { steps: number; nfe: number; keySteps: number[] }
+    expect(body.steps).toBe(28)
+    expect(body.nfe).toBe(10)
+    const plan = (await (await fetch(`${base}/v1/schedules/tiny-dit-fashion/28?budget=10`)).json()) as {
+      solver: { shift: number }
+      plan: { keySteps: number[] }
+    }
+    expect(plan.solver.shift).toBe(3)
+    expect(body.keySteps).toEqual(plan.plan.keySteps)
   })
 })
