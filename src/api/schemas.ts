@@ -230,7 +230,7 @@ export const healthSchema = z.object({
       }),
     )
     .optional()
-    .describe("The Worker's generate hosts (docs/pool.md)"),
+    .describe("The Worker's generate hosts (docs/deploy.md, The pool of hosts)"),
 })
 
 export const readySchema = z.object({
