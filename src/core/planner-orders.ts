@@ -58,3 +58,17 @@ export function planAllOrders(t: OrderTensors, opts: Omit<PlanOptions, 'method'>
   const { pact, argmin } = minOverOrders(t)
   return planAll(pact, { ...opts, method: 'exact' }).map((p) => ({ ...p, orders: segmentOrders(argmin, pact.steps, p.keySteps) }))
 }
+
+/** Cost of keys with per-segment orders: segment m is charged by its own order's tensor. */
+export function orderedPathCost(t: OrderTensors, keySteps: readonly number[], orders: readonly number[]): number {
+  const steps = t.byOrder[0].pact.steps
+  let cost = 0
+  keySteps.forEach((i, m) => {
+    const tensor = t.byOrder.find((b) => b.order === orders[m])
+    if (!tensor) throw new RangeError(`no order-${orders[m]} tensor`)
+    const p = m === 0 ? i : keySteps[m - 1]
+    const next = m + 1 < keySteps.length ? keySteps[m + 1] : steps
+    cost += tensor.pact.data[pactIndex(steps, p, i, next)]
+  })
+  return cost
+}
