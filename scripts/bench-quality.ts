@@ -5,7 +5,7 @@
  *
  *   npm run bench:quality -- [--model tiny-dit-mnist] [--seeds 0..29] [--classes 0..9]
  *     [--settings '50:4,5,6,8,10,13,17,25;20:4,8;28:6,10'] [--tune-seeds 8]
- *     [--budcache-evals 20] [--lemica-seeds 2] [--json FILE] [--out FILE.md] [--cache DIR] [--warm-only]
+ *     [--budcache-evals 20] [--lemica-seeds 2] [--lemica-cap C] [--json FILE] [--out FILE.md] [--cache DIR] [--warm-only]
  *
  * Seeds: held-out as given (must avoid 80000.. and 90000..), tuning 80000.. (baseline tuning and
  * the schedules' ship/no-ship selection), calibration 90000.. (cost tensors, refinement,
@@ -41,6 +41,7 @@ const { values } = parseArgs({
     'tune-seeds': { type: 'string', default: '8' },
     'budcache-evals': { type: 'string', default: '20' },
     'lemica-seeds': { type: 'string', default: '2' },
+    'lemica-cap': { type: 'string' },
     guidance: { type: 'string' },
     chunk: { type: 'string', default: '30' },
     json: { type: 'string' },
@@ -121,7 +122,7 @@ for (const { steps, budgets } of settings) {
   if (f.orders) ablations.push({ label: 'DP, per-segment orders, not refined', plans: plansOf(dp, f.order) })
   // 3. LeMiCa's edge weights on the first calibration seeds, edges capped just above N / min K
   const lemSeeds = Number(values['lemica-seeds'])
-  const cap = Math.ceil(steps / Math.min(...budgets)) + 1
+  const cap = values['lemica-cap'] ? Number(values['lemica-cap']) : Math.ceil(steps / Math.min(...budgets)) + 1
   const lt = performance.now()
   const lem = await cached(values.cache!, key('lemica', { steps, cap, seeds: calSet.seeds.slice(0, lemSeeds) }), async () => {
     const sub = { features: calibration.features.slice(0, lemSeeds), latents: calibration.latents.slice(0, lemSeeds), images: calibration.images.slice(0, lemSeeds) }
