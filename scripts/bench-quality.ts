@@ -11,10 +11,12 @@
  * the schedules' ship/no-ship selection), calibration 90000.. (cost tensors, refinement,
  * LeMiCa edges, BudCache search). Model calls that only depend on seeds are cached in --cache.
  */
+import { createHash } from 'node:crypto'
 import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
 import { frechetDistance, ssim } from '../src/core/metrics.ts'
+import { parseNpy } from '../src/core/npy.ts'
 import { buildPact, type ErrorMetric } from '../src/core/pact.ts'
 import { planAllOrders } from '../src/core/planner-orders.ts'
 import { planAll } from '../src/core/planner.ts'
@@ -102,7 +104,17 @@ for (const { steps, budgets } of settings) {
   const f = shipped.forecaster
   const costOpts = { metric: f.metric as ErrorMetric, includeArrival: f.includeArrival }
   const orders = f.orders ?? [f.order]
-  const byOrder = orders.map((order) => ({ order, pact: buildPact(calibration.features, { ...costOpts, order }) }))
+  // the committed tensors when the schedule lists them (checked by hash), else built from the trajectories
+  const files = shipped.calibration.pactFiles
+  const byOrder = files
+    ? await Promise.all(
+        files.map(async (f) => {
+          const bytes = await read(join(values.schedules!, f.file))
+          if (createHash('sha256').update(bytes).digest('hex') !== f.sha256) throw new Error(`${f.file} does not match its sha256 in the schedule`)
+          return { order: f.order, pact: { steps, data: Float64Array.from(parseNpy(bytes).data) } }
+        }),
+      )
+    : orders.map((order) => ({ order, pact: buildPact(calibration.features, { ...costOpts, order }) }))
   const pact1 = byOrder.find((b) => b.order === 1)?.pact ?? buildPact(calibration.features, { ...costOpts, order: 1 })
   const forcedFirst = shipped.planner.forcedFirst
   // 2. the DP part of the shipped schedule must be what this calibration plans

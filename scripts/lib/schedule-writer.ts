@@ -12,6 +12,7 @@ import {
   parseSchedule,
   parseScheduleIndex,
   SCHEDULE_SCHEMA,
+  SCHEDULE_SCHEMAS,
   type Schedule,
   type ScheduleIndex,
 } from '../../src/core/schedule.ts'
@@ -40,8 +41,10 @@ const round = (v: number) => Number(v.toPrecision(6))
  */
 export function buildSchedule(meta: ScheduleMeta, plans: readonly (Plan & { orders?: number[] })[], greedy: readonly Plan[] = []): Schedule {
   const greedyCost = new Map(greedy.filter((p) => Number.isFinite(p.cost)).map((p) => [p.budget, round(p.cost)]))
+  // v2 only where its features are used, so readers of v1 keep reading every other file
+  const v2 = plans.some((p) => p.orders) || meta.refinement || meta.forecaster.orders || meta.calibration.pactFiles
   const schedule: Schedule = {
-    schema: SCHEDULE_SCHEMA,
+    schema: v2 ? SCHEDULE_SCHEMA : SCHEDULE_SCHEMAS[0],
     model: meta.model,
     modelSha256: meta.modelSha256,
     steps: meta.steps,
