@@ -1,40 +1,58 @@
 /**
- * bench:quality: DPCache against six baselines at equal NFE, on held-out seeds, plus ablations.
+ * bench:quality: the shipped DPCache schedules against eleven other caching methods at equal
+ * NFE, each tuned on tuning seeds, scored per image on held-out seeds (mean PSNR +- SE, paired
+ * difference to the shipped schedule +- SE, share of seeds won, pooled PSNR), plus ablations.
  *
- *   npm run bench:quality -- [--seeds 0..99] [--classes 0..9] [--budgets 6,8,10,13,17,25] [--json]
- *     [--no-ablations] [--timing-samples 8] [--chunk 25] [--figures docs]
+ *   npm run bench:quality -- [--model tiny-dit-mnist] [--seeds 0..29] [--classes 0..9]
+ *     [--settings '50:4,5,6,8,10,13,17,25;20:4,8;28:6,10'] [--tune-seeds 8]
+ *     [--budcache-evals 20] [--lemica-seeds 2] [--lemica-cap C] [--json FILE] [--out FILE.md] [--cache DIR] [--warm-only]
  *
- * Case k uses seed seeds[k] and class classes[k mod |classes|]. Calibration uses seeds from
- * 90000 (the schedules' default), which the evaluation seeds must not overlap.
+ * Seeds: held-out as given (must avoid 80000.. and 90000..), tuning 80000.. (baseline tuning and
+ * the schedules' ship/no-ship selection), calibration 90000.. (cost tensors, refinement,
+ * LeMiCa edges, BudCache search). Model calls that only depend on seeds are cached in --cache.
  */
-import { readFile, writeFile } from 'node:fs/promises'
+import { createHash } from 'node:crypto'
+import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
-import { buildPact, buildPact4, type ErrorMetric, type Trajectory } from '../src/core/pact.ts'
-import { loadClassifier } from '../src/runtime/classifier.ts'
+import { frechetDistance, ssim } from '../src/core/metrics.ts'
+import { parseNpy } from '../src/core/npy.ts'
+import { buildPact, type ErrorMetric } from '../src/core/pact.ts'
+import { planAllOrders } from '../src/core/planner-orders.ts'
+import { planAll } from '../src/core/planner.ts'
+import { loadClassifier, type Classifier } from '../src/runtime/classifier.ts'
 import { loadModel } from '../src/runtime/engine.ts'
 import { fileScheduleStore } from '../src/runtime/schedule-files.ts'
-import { calibrate, calibrationCases } from './lib/calibrate.ts'
+import { writeFileAtomic } from './lib/atomic.ts'
+import { calibrateFull, calibrationCases } from './lib/calibrate.ts'
 import { loadHeldOut } from './lib/heldout.ts'
-import { METHODS, planMasks, recipeFor, runRecipe, teacacheRecipe, tuneTeaCache, type PlanSource, type Recipe } from './lib/quality-methods.ts'
-import { featureMoments, score, type Scores } from './lib/quality-score.ts'
-import { linePlot, type Series } from './lib/svg.ts'
+import { cached } from './lib/quality-cache.ts'
+import { lemicaWeights } from './lib/quality-lemica.ts'
+import { psnrs, runRecipe, staticRecipe, tuneScore, type Case } from './lib/quality-methods.ts'
+import { renderReport, type Row } from './lib/quality-report.ts'
+import { featureMoments, type FeatureMoments } from './lib/quality-score.ts'
+import { entriesFor } from './lib/quality-setting.ts'
+import { paired, summarise } from './lib/quality-stats.ts'
 
 const { values } = parseArgs({
   options: {
-    seeds: { type: 'string', default: '0..99' },
-    classes: { type: 'string', default: '0..9' },
-    budgets: { type: 'string', default: '6,8,10,13,17,25' },
-    steps: { type: 'string', default: '50' },
-    guidance: { type: 'string' },
-    json: { type: 'boolean', default: false },
-    'no-ablations': { type: 'boolean', default: false },
-    'timing-samples': { type: 'string', default: '8' },
-    chunk: { type: 'string', default: '25' },
-    figures: { type: 'string' },
     model: { type: 'string', default: 'tiny-dit-mnist' },
+    seeds: { type: 'string', default: '0..29' },
+    classes: { type: 'string', default: '0..9' },
+    settings: { type: 'string', default: '50:4,5,6,8,10,13,17,25;20:4,8;28:6,10' },
+    'tune-seeds': { type: 'string', default: '8' },
+    'budcache-evals': { type: 'string', default: '20' },
+    'lemica-seeds': { type: 'string', default: '2' },
+    'lemica-cap': { type: 'string' },
+    guidance: { type: 'string' },
+    chunk: { type: 'string', default: '30' },
+    json: { type: 'string' },
+    out: { type: 'string' },
+    cache: { type: 'string', default: '.cache/quality' },
+    classifier: { type: 'string' },
     'models-dir': { type: 'string', default: 'models' },
     schedules: { type: 'string', default: 'schedules' },
+    'warm-only': { type: 'boolean', default: false },
   },
 })
 const range = (s: string) => {
@@ -42,123 +60,135 @@ const range = (s: string) => {
   if (m) return Array.from({ length: Number(m[2]) - Number(m[1]) + 1 }, (_, k) => Number(m[1]) + k)
   return s.split(',').map(Number)
 }
-const seeds = range(values.seeds!)
-const classList = range(values.classes!)
-const budgets = values.budgets!.split(',').map(Number)
-const steps = Number(values.steps)
-const chunk = Number(values.chunk)
-const log = (s: string) => process.stderr.write(`${s}\n`)
+const log = (s: string) => process.stderr.write(`${new Date().toISOString().slice(11, 19)} ${s}\n`)
 const read = async (p: string) => new Uint8Array(await readFile(p))
-if (seeds.some((s) => s >= 90000 && s < 90016)) throw new Error('--seeds overlap the calibration seeds 90000..90015')
-
+const seeds = range(values.seeds!)
+if (seeds.some((s) => s >= 80000 && s < 100000)) throw new Error('--seeds overlap the tuning (80000..) or calibration (90000..) seeds')
+const settings = values.settings!.split(';').map((part) => {
+  const [steps, budgets] = part.split(':')
+  return { steps: Number(steps), budgets: budgets.split(',').map(Number) }
+})
+const chunk = Number(values.chunk)
 const model = await loadModel(join(values['models-dir']!, values.model!), read)
-const clf = await loadClassifier(join(values['models-dir']!, 'mnist-classifier'), read)
-const guidance = values.guidance ? Number(values.guidance) : model.manifest.defaultGuidance
-const side = model.manifest.image.height
-const cases = seeds.map((seed, k) => ({ seed, class: classList[k % classList.length] }))
-const classes = cases.map((c) => c.class)
-const heldOut = await loadHeldOut(values['models-dir']!)
-const real = (await featureMoments(clf, heldOut.images, heldOut.count)).moments
+const m = model.manifest
+const guidance = values.guidance ? Number(values.guidance) : m.defaultGuidance
+const shift = m.sigma.shift
+const classList = range(values.classes!).filter((c) => c < m.classes)
+const cases: Case[] = seeds.map((seed, k) => ({ seed, class: classList[k % classList.length] }))
+const tuneSet = calibrationCases(Number(values['tune-seeds']), 80000, m.classes)
+const tuneCases: Case[] = tuneSet.seeds.map((seed, k) => ({ seed, class: tuneSet.classes[k] }))
+const clfName = values.classifier ?? (values.model!.includes('mnist') ? 'mnist-classifier' : 'none')
+const clf: Classifier | null = clfName === 'none' ? null : await loadClassifier(join(values['models-dir']!, clfName), read)
+const real: FeatureMoments | null = clf ? (await featureMoments(clf, (await loadHeldOut(values['models-dir']!)).images, 1000)).moments : null
+const key = (what: string, extra: object) => ({ what, model: model.fingerprint, guidance, shift, ...extra })
+const fullImages = (steps: number, cs: readonly Case[]) =>
+  cached(values.cache!, key('full-images', { steps, cs }), async () => ({ images: [(await runRecipe(model.denoiser, staticRecipe('1'.repeat(steps), 1), cs, guidance, chunk, shift)).images] }))
+const store = fileScheduleStore(values.schedules!)
+const rows: Row[] = []
+const started = performance.now()
 
-// 1. calibration trajectories (guidance as evaluated, and guidance 1 for one ablation), and the
-//    cost tensors: `main` uses the shipped schedule's settings, each ablation changes one thing
-const shipped = await fileScheduleStore(values.schedules!).get(values.model!, steps)
-if (!shipped) throw new Error(`no shipped ${steps}-step schedule for ${values.model}: run npm run schedules first`)
-const settings = {
-  order: shipped.forecaster.order,
-  metric: shipped.forecaster.metric as ErrorMetric,
-  includeArrival: shipped.forecaster.includeArrival,
-  forcedFirst: shipped.planner.forcedFirst,
-  samples: shipped.calibration.samples ?? 8,
-}
-const cal = async (g: number) => {
-  const c = calibrationCases(settings.samples, 90000, model.manifest.classes)
-  return calibrate(model.denoiser, { steps, ...c, guidance: g, shift: model.manifest.sigma.shift })
-}
-const t0 = performance.now()
-const trajs: Trajectory[] = await cal(guidance)
-log(`calibrated ${trajs.length} trajectories in ${((performance.now() - t0) / 1000).toFixed(1)} s`)
-const costOpts = { order: settings.order, metric: settings.metric, includeArrival: settings.includeArrival }
-const describe = `order ${settings.order}, ${settings.metric}, arrival ${settings.includeArrival ? 'in' : 'out'}, forcedFirst ${settings.forcedFirst}, ${settings.samples} samples`
-const main: PlanSource = { label: describe, pact: buildPact(trajs, costOpts), order: settings.order, forcedFirst: settings.forcedFirst }
-// the benchmark must evaluate exactly what ships
-const mainPlans = planMasks(main, 'exact')
-const drift = shipped.plans.filter((p) => mainPlans.get(p.budget) !== p.mask).map((p) => p.budget)
-if (drift.length) throw new Error(`recomputed plans differ from the shipped schedule at K = ${drift.join(', ')}`)
-log(`main: ${describe}; plans identical to schedules/${values.model}/${steps}.json`)
-const ablations: PlanSource[] = []
-if (!values['no-ablations']) {
-  const add = (label: string, order: number, build: () => PlanSource['pact'], extra: () => Partial<PlanSource> = () => ({})) => {
-    const t = performance.now()
-    ablations.push({ label, pact: build(), order, forcedFirst: settings.forcedFirst, ...extra() })
-    log(`cost tensor '${label}' in ${((performance.now() - t) / 1000).toFixed(1)} s`)
-  }
-  add('order 2, 3-D cost (paper, p-1)', 2, () => buildPact(trajs, { ...costOpts, order: 2 }))
-  add('order 2, exact 4-D cost', 2, () => main.pact, () => ({ pact4: buildPact4(trajs, { metric: settings.metric, includeArrival: settings.includeArrival }) }))
-  add(`arrival step ${settings.includeArrival ? 'excluded' : 'included (paper)'}`, settings.order, () => buildPact(trajs, { ...costOpts, includeArrival: !settings.includeArrival }))
-  add(`metric ${settings.metric === 'l1' ? 'mse' : 'l1 (paper)'}`, settings.order, () => buildPact(trajs, { ...costOpts, metric: settings.metric === 'l1' ? 'mse' : 'l1' }))
-  add('1 calibration sample', settings.order, () => buildPact(trajs.slice(0, 1), costOpts))
-  const g1 = guidance === 1 ? trajs : await cal(1)
-  add('calibrated at guidance 1', settings.order, () => buildPact(g1, costOpts))
-  add('forcedFirst 3 (paper)', settings.order, () => main.pact, () => ({ forcedFirst: 3 }))
-}
-
-// 2. the full-step reference for every case
-const full = await runRecipe(model.denoiser, recipeFor('euler-k', steps, steps, main), cases, guidance, chunk)
-const timing = cases.slice(0, Number(values['timing-samples']))
-async function msPerImage(recipe: Recipe): Promise<number> {
-  const t = performance.now()
-  await runRecipe(model.denoiser, recipe, timing, guidance, 1)
-  return (performance.now() - t) / timing.length
-}
-const fullMs = await msPerImage(recipeFor('euler-k', steps, steps, main))
-type Row = { method: string; variant?: string; budget: number; nfe: number; msPerImage: number; speedup: number; threshold?: number } & Scores
-const rows: Row[] = [{ method: `full-${steps}`, budget: steps, nfe: steps, msPerImage: fullMs, speedup: 1, ...(await score(clf, full.images, null, classes, real, side)) }]
-log(`reference: ${steps} steps, ${fullMs.toFixed(1)} ms/image, frechet ${rows[0].frechet.toFixed(2)}, accuracy ${rows[0].accuracy}`)
-
-async function measure(method: string, budget: number, recipe: Recipe, variant?: string, extra: Partial<Row> = {}) {
-  const out = await runRecipe(model.denoiser, recipe, cases, guidance, chunk)
-  const ms = await msPerImage(recipe)
-  const row: Row = { method, ...(variant ? { variant } : {}), budget, nfe: out.nfe, msPerImage: ms, speedup: fullMs / ms, ...extra, ...(await score(clf, out.images, full.images, classes, real, side)) }
-  rows.push(row)
-  log(`${(method + (variant ? ` [${variant}]` : '')).padEnd(52)} K=${String(budget).padStart(2)} NFE ${row.nfe.toFixed(2).padStart(5)}  PSNR ${row.psnr.toFixed(2)}  SSIM ${row.ssim.toFixed(3)}  acc ${row.accuracy.toFixed(3)}  FD ${row.frechet.toFixed(2)}  ${ms.toFixed(1)} ms`)
-}
-
-// 3. every method at every budget, then the ablations of DPCache exact
-const tuneCases = calibrationCases(16, 80000, model.manifest.classes)
-for (const budget of budgets) {
-  for (const method of METHODS) {
-    if (method === 'teacache') {
-      const tuned = await tuneTeaCache(model.denoiser, budget, steps, tuneCases.seeds.map((seed, k) => ({ seed, class: tuneCases.classes[k] })), guidance)
-      await measure(method, budget, teacacheRecipe(tuned.threshold, steps), undefined, { threshold: Number(tuned.threshold.toPrecision(4)) })
-    } else {
-      await measure(method, budget, recipeFor(method, budget, steps, main))
+for (const { steps, budgets } of settings) {
+  const shipped = await store.get(values.model!, steps)
+  if (!shipped) throw new Error(`no shipped ${steps}-step schedule for ${values.model}: run npm run schedules first`)
+  // 1. calibration trajectories (the schedule's own seeds), references, cost tensors
+  const { seeds: calSeeds, classes: calClasses } = shipped.calibration
+  if (!calSeeds || !calClasses) throw new Error(`the ${steps}-step schedule of ${values.model} is imported: bench:quality needs one calibrated on this model`)
+  const calSet = { seeds: calSeeds, classes: calClasses }
+  const cal = await cached(values.cache!, key('calibration', { steps, ...calSet }), async () => {
+    const c = await calibrateFull(model.denoiser, { steps, ...calSet, guidance, shift })
+    return { features: c.features as Float32Array[][], latents: c.latents, images: [c.images] }
+  })
+  const calibration = { features: cal.features, latents: cal.latents, images: cal.images[0], ...calSet }
+  const tuneRefs = (await fullImages(steps, tuneCases)).images[0]
+  const refs = (await fullImages(steps, cases)).images[0]
+  const f = shipped.forecaster
+  const costOpts = { metric: f.metric as ErrorMetric, includeArrival: f.includeArrival }
+  const orders = f.orders ?? [f.order]
+  // the committed tensors when the schedule lists them (checked by hash), else built from the trajectories
+  const files = shipped.calibration.pactFiles
+  const byOrder = files
+    ? await Promise.all(
+        files.map(async (f) => {
+          const bytes = await read(join(values.schedules!, f.file))
+          if (createHash('sha256').update(bytes).digest('hex') !== f.sha256) throw new Error(`${f.file} does not match its sha256 in the schedule`)
+          return { order: f.order, pact: { steps, data: Float64Array.from(parseNpy(bytes).data) } }
+        }),
+      )
+    : orders.map((order) => ({ order, pact: buildPact(calibration.features, { ...costOpts, order }) }))
+  const pact1 = byOrder.find((b) => b.order === 1)?.pact ?? buildPact(calibration.features, { ...costOpts, order: 1 })
+  const forcedFirst = shipped.planner.forcedFirst
+  // 2. the DP part of the shipped schedule must be what this calibration plans
+  const dp = planAllOrders({ byOrder }, { forcedFirst, maxJump: shipped.planner.maxJump })
+  for (const p of shipped.plans) {
+    const rec = shipped.refinement?.plans.find((r) => r.budget === p.budget)
+    const want = rec ? rec.start : { keySteps: p.keySteps, orders: p.orders ?? p.keySteps.map(() => f.order) }
+    const got = dp.find((d) => d.budget === p.budget)
+    const gotOrders = f.orders ? got?.orders : got?.keySteps.map(() => f.order)
+    if (!got || got.keySteps.join() !== want.keySteps.join() || gotOrders?.join() !== want.orders.join()) {
+      throw new Error(`${steps} steps, K=${p.budget}: the DP plan differs from the shipped schedule's (recompute the schedules)`)
     }
   }
-  for (const src of ablations) await measure('dpcache-exact', budget, recipeFor('dpcache-exact', budget, steps, src), src.label)
+  log(`${steps} steps: shipped DP part reproduced (${orders.length > 1 ? `orders ${orders.join(',')}` : `order ${f.order}`}, ${f.metric}, forcedFirst ${forcedFirst}); refined budgets: ${shipped.refinement?.plans.filter((r) => r.shipped === 'refined').map((r) => r.budget).join(',') || 'none'}`)
+  const plansOf = (list: { budget: number; keySteps: number[]; orders?: number[] }[], order: number) => new Map(list.map((p) => [p.budget, { keySteps: p.keySteps, orders: p.orders, order }]))
+  const ablations = [{ label: 'DP, order 1 only (v1 recipe)', plans: plansOf(planAll(pact1, { forcedFirst }), 1) }]
+  if (f.orders) ablations.push({ label: 'DP, per-segment orders, not refined', plans: plansOf(dp, f.order) })
+  // 3. LeMiCa's edge weights on the first calibration seeds, edges capped just above N / min K
+  const lemSeeds = Number(values['lemica-seeds'])
+  const cap = values['lemica-cap'] ? Number(values['lemica-cap']) : Math.ceil(steps / Math.min(...budgets)) + 1
+  const lt = performance.now()
+  const lem = await cached(values.cache!, key('lemica', { steps, cap, seeds: calSet.seeds.slice(0, lemSeeds) }), async () => {
+    const sub = { features: calibration.features.slice(0, lemSeeds), latents: calibration.latents.slice(0, lemSeeds), images: calibration.images.slice(0, lemSeeds) }
+    const w = await lemicaWeights(model.denoiser, sub, { steps, classes: calSet.classes, guidance, shift, cap, onProgress: (d, t) => d % 10 === 0 && log(`lemica edges ${d}/${t}`) })
+    return { weights: [[Float32Array.from(w)]] }
+  })
+  log(`lemica edge weights (${lemSeeds} seeds, cap ${cap}) ready in ${((performance.now() - lt) / 1000).toFixed(0)} s`)
+  if (values['warm-only']) continue // fills the cache (calibration, references, LeMiCa) only
+  const setting = {
+    denoiser: model.denoiser,
+    steps,
+    guidance,
+    shift,
+    tune: { denoiser: model.denoiser, cases: tuneCases, references: tuneRefs, guidance, shift },
+    cal: calibration,
+    shipped: plansOf(shipped.plans, f.order),
+    pact: pact1,
+    forcedFirst,
+    ablations,
+    lemica: { weights: Float64Array.from(lem.weights[0][0]) },
+    budcacheEvals: Number(values['budcache-evals']),
+    hidden: model.denoiser.featureDims[model.denoiser.featureDims.length - 1],
+    log,
+  }
+  // 4. every method at every budget
+  for (const budget of budgets) {
+    const bt = performance.now()
+    const entries = await entriesFor(setting, budget)
+    let reference: number[] | null = null
+    for (const e of entries) {
+      const tune = e.method === 'dpcache' ? (await tuneScore(setting.tune, e.recipe)).psnr : undefined
+      const out = await runRecipe(model.denoiser, e.recipe, cases, guidance, chunk, shift)
+      const per = psnrs(out.images, refs)
+      if (e.method === 'dpcache' && !e.variant) reference = per
+      const side = m.image.height
+      const ss = out.images.reduce((s, im, k) => s + ssim(im, refs[k], side, side), 0) / cases.length
+      let accuracy: number | null = null
+      let frechet: number | null = null
+      if (clf && real) {
+        const flat = new Float32Array(out.images.length * out.images[0].length)
+        out.images.forEach((im, k) => flat.set(im, k * im.length))
+        const fm = await featureMoments(clf, flat, out.images.length)
+        accuracy = fm.predicted.filter((c, k) => c === cases[k].class).length / cases.length
+        frechet = frechetDistance(fm.moments, real)
+      }
+      const row: Row = { steps, budget, method: e.method, variant: e.variant, setting: e.setting, nfe: out.nfe, tuneNfe: e.tuneNfe, tunePsnr: tune, msPerImage: out.msPerImage, ...summarise(per), ssim: ss, accuracy, frechet, paired: reference && reference !== per ? paired(reference, per) : null, psnrs: per.map((p) => Number(p.toFixed(3))) }
+      rows.push(row)
+      log(`${steps}/${budget} ${(e.method + (e.variant ? ` [${e.variant}]` : '')).padEnd(48)} NFE ${out.nfe.toFixed(2)}  PSNR ${row.mean.toFixed(2)} +- ${row.se.toFixed(2)}${row.paired ? `  ours-this ${row.paired.diff.toFixed(2)} +- ${row.paired.se.toFixed(2)}, wins ${(100 * row.paired.wins).toFixed(0)}%` : ''}${tune !== undefined ? `  (tuning ${tune.toFixed(2)})` : ''}${e.setting ? `  ${e.setting}` : ''}`)
+    }
+    log(`${steps}/${budget} done in ${((performance.now() - bt) / 1000).toFixed(0)} s`)
+    const setup = { model: values.model, guidance, shift, heldOut: values.seeds, classes: values.classes, tuneSeeds: tuneSet.seeds, calibrationSeeds: calSet.seeds, budcacheEvals: setting.budcacheEvals, lemicaSeeds: lemSeeds, date: new Date().toISOString().slice(0, 10), node: process.version, minutes: (performance.now() - started) / 60000 }
+    if (values.json) await writeFileAtomic(values.json, JSON.stringify({ setup, results: rows }, null, 1) + '\n')
+    if (values.out) await writeFileAtomic(values.out, renderReport(setup, rows))
+  }
 }
-
-// 4. report
-const f = (v: number, d: number) => (Number.isFinite(v) ? v.toFixed(d) : '-')
-if (values.json) {
-  console.log(JSON.stringify({ setup: { model: values.model, steps, guidance, seeds: values.seeds, classes: values.classes, samples: cases.length, calibration: `seeds from 90000, classes k mod 10; ${describe}` }, results: rows }, null, 2))
-} else {
-  const lines = [
-    `Quality: ${values.model}, ${steps} Euler steps, guidance ${guidance}, ${cases.length} held-out cases (seeds ${values.seeds}, classes ${values.classes}); Frechet distance vs the 1,000 held-out real digits. DPCache exact/greedy/2-D plan on the shipped cost (${describe}); uniform-taylor uses order 2, uniform-reuse and teacache order 0 (reuse). ${new Date().toISOString().slice(0, 10)}, Node ${process.version}, wasm 1 thread.`,
-    '',
-    '| K | method | variant | NFE | PSNR dB | SSIM | accuracy | Frechet | ms / image | speedup |',
-    '|---|---|---|---|---|---|---|---|---|---|',
-    ...rows.map((r) => `| ${r.budget} | ${r.method} | ${r.variant ?? (r.threshold !== undefined ? `threshold ${r.threshold}` : '')} | ${f(r.nfe, 2)} | ${f(r.psnr, 2)} | ${f(r.ssim, 4)} | ${f(r.accuracy, 3)} | ${f(r.frechet, 2)} | ${f(r.msPerImage, 1)} | ${f(r.speedup, 2)}x |`),
-  ]
-  console.log(lines.join('\n'))
-}
-if (values.figures) {
-  const main = rows.filter((r) => !r.variant && r.method !== `full-${steps}`)
-  const series = (key: 'psnr' | 'frechet'): Series[] =>
-    METHODS.map((m) => ({ name: m, points: main.filter((r) => r.method === m).map((r) => [r.nfe, r[key]] as const) }))
-  await writeFile(join(values.figures, 'quality-psnr.svg'), linePlot({ title: `PSNR vs full ${steps}-step output (${cases.length} held-out cases)`, xLabel: 'NFE (trunk evaluations per image)', yLabel: 'PSNR dB (higher is better)', series: series('psnr') }))
-  const fd = series('frechet')
-  fd.push({ name: `full ${steps} steps`, points: budgets.map((b) => [b, rows[0].frechet] as const) })
-  await writeFile(join(values.figures, 'quality-frechet.svg'), linePlot({ title: 'Frechet distance to held-out digits', xLabel: 'NFE (trunk evaluations per image)', yLabel: 'Frechet distance (lower is better)', series: fd }))
-  log(`figures written to ${values.figures}/quality-psnr.svg and quality-frechet.svg`)
-}
+log(`bench done in ${((performance.now() - started) / 60000).toFixed(1)} min`)
+if (!values.out) console.log(renderReport({ model: values.model, heldOut: values.seeds }, rows))

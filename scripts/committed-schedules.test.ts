@@ -59,6 +59,9 @@ describe('committed schedules', async () => {
         expect(sha(tensor), s.calibration.pactFile).toBe(s.calibration.pactSha256)
         const n = s.steps
         expect(parseNpy(tensor).shape).toEqual(s.forecaster.cost === '4d' ? [n, n, n, n + 1] : [n, n + 1, n + 1])
+        for (const f of s.calibration.pactFiles ?? []) {
+          expect(sha(new Uint8Array(await readFile(join(root, 'schedules', f.file)))), f.file).toBe(f.sha256)
+        }
         if (s.calibration.source !== 'calibrated') continue
         const manifest = parseManifest(JSON.parse(await readFile(join(root, 'models', s.model, 'manifest.json'), 'utf8')), s.model)
         expect(s.modelSha256, `${entry.file} was calibrated on other weights: rerun npm run schedules`).toBe(await modelFingerprint(manifest))

@@ -24,7 +24,7 @@ if (!schedule || !plan) throw new Error(`no shipped K=${budget} plan`)
 const cases = Array.from({ length: 10 }, (_, k) => ({ seed: Number(values.seed) + k, class: k }))
 const rows = [
   ['full 50 steps', staticRecipe('1'.repeat(50), 1)],
-  [`DPCache K=${budget}`, staticRecipe(plan.mask, schedule.forecaster.order)],
+  [`DPCache K=${budget}`, staticRecipe(plan.mask, schedule.forecaster.order, plan.orders)],
   [`uniform + Taylor-2 K=${budget}`, staticRecipe(uniformMask(50, budget), 2)],
   [`uniform reuse K=${budget}`, staticRecipe(uniformMask(50, budget), 0)],
   [`Euler ${budget} steps`, staticRecipe('1'.repeat(budget), 1)],

@@ -46,6 +46,33 @@ describe('npm run schedules', () => {
     expect(s.plans.map((p) => p.budget)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10])
   })
 
+  it('per-segment orders and refinement: deterministic, recorded, never worse than the DP plan', async () => {
+    const args = [...toy, '--steps', '8', '--orders', '0,1,2', '--refine', '--refine-budgets', '3,4', '--refine-evals', '6']
+    const [a, b] = [await tmp(), await tmp()]
+    expect(await main([...args, '--out', a])).toBe(0)
+    expect(await main([...args, '--out', b])).toBe(0)
+    const [la, lb] = [await listing(a), await listing(b)]
+    expect(la).toEqual(lb)
+    expect(Object.keys(la)).toEqual(expect.arrayContaining(['/toy-single/8.pact-order0.npy', '/toy-single/8.pact-order2.npy']))
+    const s = parseSchedule(JSON.parse(await readFile(join(a, 'toy-single', '8.json'), 'utf8')))
+    expect(s.schema).toBe('dpcache-schedule/v2')
+    expect(s.forecaster.orders).toEqual([0, 1, 2])
+    expect(s.calibration.pactFiles?.map((f) => f.order)).toEqual([0, 1, 2])
+    expect(s.plans.every((p) => p.orders?.length === p.budget)).toBe(true)
+    const rec = s.refinement!
+    expect(rec).toMatchObject({ method: 'hill-climb', seeds: [90000, 90001, 90002], selectSeeds: [80000, 80001, 80002], maxEvals: 6 })
+    expect(rec.plans.map((p) => p.budget)).toEqual([3, 4])
+    for (const r of rec.plans) {
+      expect(r.evals).toBeLessThanOrEqual(6)
+      expect(r.error).toBeLessThanOrEqual(r.startError)
+      const plan = s.plans.find((p) => p.budget === r.budget)!
+      if (r.shipped === 'dp') expect({ keySteps: plan.keySteps, orders: plan.orders }).toEqual(r.start)
+    }
+    // --orders plans on 3-D tensors; refinement cannot run on an imported tensor
+    expect(await main([...toy, '--steps', '8', '--orders', '0,5', '--out', a])).toBe(2)
+    expect(await main(['--import-pact', 'x.npy', '--model', 'm', '--steps', '8', '--refine', '--out', a])).toBe(2)
+  })
+
   it('draws every figure for both cost variants (no empty or NaN plots)', async () => {
     for (const variant of [[], ['--no-arrival', '--metric', 'mse']]) {
       const dir = await tmp()

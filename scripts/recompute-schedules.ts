@@ -22,11 +22,13 @@ import { parseNpy } from '../src/core/npy.ts'
 import { buildPact, buildPact4, type Pact } from '../src/core/pact.ts'
 import { parseSchedule } from '../src/core/schedule.ts'
 import { loadModel } from '../src/runtime/engine.ts'
-import { calibrate, calibrationCases } from './lib/calibrate.ts'
+import { planAllOrders } from '../src/core/planner-orders.ts'
+import { calibrateFull, calibrationCases } from './lib/calibrate.ts'
+import { refinePlans } from './lib/refine-plans.ts'
 import { runPlanning, writePlanned } from './lib/plan-and-write.ts'
 import { replanFiles } from './lib/replan.ts'
-import { readRecipe, RECIPE_SCHEMA, sameMaking, writeRecipe, type Recipe } from './lib/recipe.ts'
-import { parseScheduleArgs, scheduleTarget, UsageError, USAGE, type ScheduleArgs } from './lib/schedule-args.ts'
+import { forecasterOf, hillClimb, readRecipe, RECIPE_SCHEMA, sameMaking, writeRecipe, type Recipe } from './lib/recipe.ts'
+import { defaultRefineBudgets, parseScheduleArgs, scheduleTarget, UsageError, USAGE, type ScheduleArgs } from './lib/schedule-args.ts'
 
 const read = async (p: string) => new Uint8Array(await readFile(p))
 
@@ -89,13 +91,21 @@ async function run(argv: readonly string[]): Promise<number> {
   const m = model.manifest
   const guidance = args.guidance ?? m.defaultGuidance
   const recipe = recipeOf(args, { source: 'calibrated', samples: args.samples, seed: args.seed, guidance, backend: args.backend })
-  await checkRecipe(args, recorded, recipe)
   const cases = calibrationCases(args.samples, args.seed, m.classes)
+  const select = calibrationCases(args.samples, args.refine?.selectSeed ?? 80000, m.classes)
+  if (args.refine) {
+    const options = { error: 'final-image-mse', seeds: cases.seeds, classes: cases.classes, maxEvals: args.refine.evals, selectSeeds: select.seeds }
+    const old = args.recipe?.refinement
+    // refining some step counts again keeps the recorded results of the others
+    recipe.refinement = { method: 'hill-climb', options, plans: old && JSON.stringify(old.options) === JSON.stringify(options) ? { ...old.plans } : {} }
+  }
+  await checkRecipe(args, recorded, recipe)
   process.stderr.write(`calibrating ${m.id}: ${args.samples} samples, seeds ${cases.seeds.join(',')}, classes ${cases.classes.join(',')}, guidance ${guidance}\n`)
   for (const steps of args.steps) {
     const b1 = bar(`${steps} steps: calibrate`)
     b1.start(steps, 0)
-    const trajs = await calibrate(model.denoiser, { steps, ...cases, guidance, shift: m.sigma.shift, onStep: (i) => b1.update(i + 1) })
+    const cal = await calibrateFull(model.denoiser, { steps, ...cases, guidance, shift: m.sigma.shift, onStep: (i) => b1.update(i + 1) })
+    const trajs = cal.features
     b1.stop()
     const b2 = bar(`${steps} steps: cost tensor`)
     b2.start(1, 0)
@@ -106,9 +116,43 @@ async function run(argv: readonly string[]): Promise<number> {
     const opts = { order: args.order, metric: args.metric, includeArrival: args.includeArrival, onProgress: progress }
     const pact = buildPact(trajs, opts)
     const pact4 = args.cost === '4d' ? buildPact4(trajs, opts) : undefined
+    const byOrder = recipe.forecaster.orders?.map((order) => ({ order, pact: order === args.order ? pact : buildPact(trajs, { ...opts, order }) }))
     b2.stop()
+    if (args.refine && recipe.refinement) {
+      const orders = recipe.forecaster.orders ?? [args.order]
+      const tensors = { byOrder: byOrder ?? [{ order: args.order, pact }] }
+      const selectRefs = await calibrateFull(model.denoiser, { steps, ...select, guidance, shift: m.sigma.shift })
+      const budgets = args.refine.budgets ?? defaultRefineBudgets(steps)
+      process.stderr.write(`${steps} steps: refining K = ${budgets.join(', ')} (${args.refine.evals} runs each on seeds ${cases.seeds[0]}.., selection on ${select.seeds[0]}..)\n`)
+      const plannerOpts = { forcedFirst: recipe.planner.forcedFirst, forcedLast: recipe.planner.forcedLast, maxJump: recipe.planner.maxJump ?? steps }
+      const r = await refinePlans(
+        {
+          denoiser: model.denoiser,
+          steps,
+          guidance,
+          shift: m.sigma.shift,
+          calibration: { ...cases, references: cal.images },
+          selection: { ...select, references: selectRefs.images },
+          orders,
+          forcedFirst: recipe.planner.forcedFirst,
+          evals: args.refine.evals,
+          log: (line) => process.stderr.write(`  ${line}\n`),
+        },
+        planAllOrders(tensors, plannerOpts),
+        budgets,
+        tensors,
+      )
+      recipe.refinement.plans[String(steps)] = Object.fromEntries(
+        r.record.plans.map((rec) => {
+          const plan = r.plans.find((p) => p.budget === rec.budget)!
+          const { budget, ...provenance } = rec
+          return [String(budget), { keySteps: plan.keySteps, orders: plan.orders, ...provenance }]
+        }),
+      )
+    }
     await runPlanning(args.out, {
       ...planningOptions(args, recipe, steps),
+      byOrder,
       pact,
       pact4,
       modelSha256: model.fingerprint,
@@ -126,7 +170,7 @@ function recipeOf(args: ScheduleArgs, tensor: Recipe['tensor']): Recipe {
     model: args.model,
     steps: args.steps,
     tensor,
-    forecaster: { order: args.order, cost: args.cost, metric: args.metric, includeArrival: args.includeArrival },
+    forecaster: { order: args.order, cost: args.cost, metric: args.metric, includeArrival: args.includeArrival, ...(args.orders ? { orders: args.orders } : {}) },
     planner: { forcedFirst: args.planner.forcedFirst, forcedLast: args.planner.forcedLast, maxJump: args.planner.maxJump ?? null },
     refinement: null,
   }
@@ -154,12 +198,12 @@ function mergeSteps(recorded: Recipe | undefined, recipe: Recipe): Recipe {
 }
 
 function planningOptions(args: ScheduleArgs, recipe: Recipe, steps: number) {
-  const { order, cost, metric, includeArrival } = recipe.forecaster
   return {
     model: args.model,
-    forecaster: { kind: 'taylor' as const, order, cost, includeArrival, metric },
+    forecaster: forecasterOf(recipe),
     planner: { forcedFirst: recipe.planner.forcedFirst, forcedLast: recipe.planner.forcedLast, maxJump: recipe.planner.maxJump ?? undefined },
     refined: recipe.refinement?.plans[String(steps)],
+    refinement: hillClimb(recipe),
   }
 }
 

@@ -20,11 +20,38 @@ export interface CalibrationSetup {
 }
 
 export async function calibrate(denoiser: Denoiser, setup: CalibrationSetup): Promise<Trajectory[]> {
+  return (await calibrateFull(denoiser, setup)).features
+}
+
+export interface Calibration {
+  /** per sample: the cached feature at each step (conditional and unconditional rows together) */
+  features: Trajectory[]
+  /** per sample: the latent entering each step */
+  latents: Float32Array[][]
+  /** per sample: the final full-step image */
+  images: Float32Array[]
+}
+
+/** Calibration that also keeps each step's latent and the final images (for final-image costs). */
+export async function calibrateFull(denoiser: Denoiser, setup: CalibrationSetup): Promise<Calibration> {
   const batch = setup.seeds.length
   const row = sizeOf(denoiser.featureDims)
   const guided = setup.guidance !== 1
   const trajectories: Float32Array[][] = Array.from({ length: batch }, () => [])
-  await sample(denoiser, flowEuler, {
+  const latents: Float32Array[][] = Array.from({ length: batch }, () => [])
+  const imageSize = sizeOf(denoiser.imageDims)
+  // every step of a full run calls the trunk, whose input (first `batch` rows) is the latent
+  const recording: Denoiser = {
+    imageDims: denoiser.imageDims,
+    featureDims: denoiser.featureDims,
+    nullClass: denoiser.nullClass,
+    trunk: (x, sigma, labels) => {
+      for (let b = 0; b < batch; b++) latents[b].push(x.data.slice(b * imageSize, (b + 1) * imageSize))
+      return denoiser.trunk(x, sigma, labels)
+    },
+    head: (h, x, sigma, labels) => denoiser.head(h, x, sigma, labels),
+  }
+  const res = await sample(recording, flowEuler, {
     steps: setup.steps,
     classes: setup.classes,
     seeds: setup.seeds,
@@ -42,7 +69,8 @@ export async function calibrate(denoiser: Denoiser, setup: CalibrationSetup): Pr
       setup.onStep?.(step)
     },
   })
-  return trajectories
+  const images = latents.map((_, b) => res.images.data.slice(b * imageSize, (b + 1) * imageSize))
+  return { features: trajectories, latents, images }
 }
 
 /** Distinct seeds and classes for M calibration samples: seed base + k, class k mod C. */

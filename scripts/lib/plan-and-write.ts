@@ -9,9 +9,11 @@ import { writeNpy } from '../../src/core/npy.ts'
 import type { Pact, Pact4 } from '../../src/core/pact.ts'
 import { maskOf, pathCost, planAll, type Plan, type PlanOptions } from '../../src/core/planner.ts'
 import { pathCost4, planAllTriple } from '../../src/core/planner-triple.ts'
+import { orderedPathCost, planAllOrders } from '../../src/core/planner-orders.ts'
 import type { Schedule } from '../../src/core/schedule.ts'
 import { writeFileAtomic } from './atomic.ts'
 import { scheduleFigures } from './figures.ts'
+import type { RefinedPlan } from './recipe.ts'
 import { buildSchedule, rebuildIndex, scheduleText, sha256 } from './schedule-writer.ts'
 
 export interface PlanningInput {
@@ -25,8 +27,12 @@ export interface PlanningInput {
   calibration: Omit<Schedule['calibration'], 'pactFile' | 'pactSha256'>
   forecaster: Schedule['forecaster']
   planner: Omit<PlanOptions, 'method'>
-  /** Key steps a recorded refinement chose, by budget: they replace the DP's plan there. */
-  refined?: Record<string, number[]>
+  /** What a recorded refinement chose, by budget (key steps, or keys, orders and provenance): it replaces the DP's plan there. */
+  refined?: Record<string, number[] | RefinedPlan>
+  /** Per-segment orders (schedule v2): every order's tensor from the same calibration; the DP picks per segment. */
+  byOrder?: { order: number; pact: Pact }[]
+  /** How the refinement ran (recipe.refinement.options of a hill-climb), for the schedule's provenance. */
+  refinement?: Omit<NonNullable<Schedule['refinement']>, 'plans'>
 }
 
 const LAYOUT3 = 'C[p][i][j]: previous key p, current key i, next key j (j = N: end); +Infinity where infeasible'
@@ -53,16 +59,35 @@ export function planFiles(input: PlanningInput): { schedule: Schedule; files: Ma
     plans = planAllTriple(input.pact4, plannerOpts)
     // the paper's planner only has the 3-D tensor; charge its keys what they really cost
     greedy = greedy.map((p) => ({ ...p, cost: pathCost4(input.pact4!, p.keySteps) }))
+  } else if (input.byOrder) {
+    plans = planAllOrders({ byOrder: input.byOrder }, plannerOpts)
   } else {
     plans = planAll(input.pact, { method: 'exact', ...plannerOpts })
   }
-  for (const [budget, keySteps] of Object.entries(input.refined ?? {})) {
+  const pactFiles: { order: number; file: string; sha256: string }[] = []
+  for (const { order, pact } of input.byOrder ?? []) {
+    if (order === input.forecaster.order) {
+      pactFiles.push({ order, file: pactFile, sha256: sha256(npy) })
+      continue
+    }
+    const bytes = writeNpy({ shape: [n, n + 1, n + 1], data: pact.data })
+    const file = `${model}/${n}.pact-order${order}.npy`
+    files.set(file, bytes)
+    pactFiles.push({ order, file, sha256: sha256(bytes) })
+    tensors.push({ tensor: file, sha256: sha256(bytes), shape: [n, n + 1, n + 1], dtype: 'float64-le', layout: LAYOUT3, order })
+  }
+  const records: NonNullable<Schedule['refinement']>['plans'] = []
+  for (const [budget, chosen] of Object.entries(input.refined ?? {})) {
+    const keySteps = Array.isArray(chosen) ? chosen : chosen.keySteps
+    const orders = Array.isArray(chosen) ? undefined : chosen.orders
     if (keySteps.length !== Number(budget) || !plans.some((p) => p.budget === Number(budget))) {
       throw new RangeError(`refinement for ${model} at ${n} steps: budget ${budget} has ${keySteps.length} key steps, or no DP plan to replace`)
     }
-    const cost = input.pact4 ? pathCost4(input.pact4, keySteps) : pathCost(input.pact, keySteps)
-    plans = plans.map((p) => (p.budget === Number(budget) ? { budget: p.budget, keySteps, mask: maskOf(n, keySteps), cost } : p))
+    const cost = input.pact4 ? pathCost4(input.pact4, keySteps) : orders && input.byOrder ? orderedPathCost({ byOrder: input.byOrder }, keySteps, orders) : pathCost(input.pact, keySteps)
+    plans = plans.map((p) => (p.budget === Number(budget) ? { budget: p.budget, keySteps, mask: maskOf(n, keySteps), cost, ...(orders ? { orders } : {}) } : p))
+    if (!Array.isArray(chosen)) records.push({ budget: Number(budget), start: chosen.start, startError: chosen.startError, error: chosen.error, evals: chosen.evals, moves: chosen.moves, shipped: chosen.shipped })
   }
+  records.sort((a, b) => a.budget - b.budget)
   const provenance = {
     ...(tensors.length === 1 ? tensors[0] : { tensors }),
     modelSha256: input.modelSha256,
@@ -78,8 +103,9 @@ export function planFiles(input: PlanningInput): { schedule: Schedule; files: Ma
       steps: n,
       shift: input.shift,
       forecaster: input.forecaster,
-      calibration: { ...input.calibration, pactFile: planned.file, pactSha256: planned.sha256 },
+      calibration: { ...input.calibration, pactFile: planned.file, pactSha256: planned.sha256, ...(pactFiles.length ? { pactFiles } : {}) },
       planner: { method: 'exact', ...plannerOpts },
+      ...(input.refinement && records.length ? { refinement: { ...input.refinement, plans: records } } : {}),
     },
     plans,
     greedy,

@@ -1,77 +1,42 @@
 /**
- * The methods bench:quality compares at equal NFE, all driven through the one sampler loop:
- * a compute policy (when the trunk runs) plus a forecaster order (how skipped steps are filled).
+ * How bench:quality samples a method: a compute policy (when the trunk runs) plus forecaster
+ * orders (how skipped steps are filled), all through the one sampler loop; and the tuning
+ * searches that put each baseline at its best on the tuning seeds at equal NFE.
  */
-import type { Pact, Pact4 } from '../../src/core/pact.ts'
-import { planAll, type PlanMethod } from '../../src/core/planner.ts'
-import { planAllTriple } from '../../src/core/planner-triple.ts'
-import { StaticMaskPolicy, TeaCachePolicy, uniformMask, type ComputePolicy } from '../../src/core/policy.ts'
+import { psnr } from '../../src/core/metrics.ts'
+import { maskOf } from '../../src/core/planner.ts'
+import { StaticMaskPolicy, TeaCachePolicy, type ComputePolicy } from '../../src/core/policy.ts'
 import { sample, type Denoiser } from '../../src/core/sampler.ts'
 import { flowEuler } from '../../src/core/solver.ts'
+import { EasyCachePolicy } from './quality-baselines.ts'
 
-export const METHODS = ['dpcache-exact', 'dpcache-greedy', 'dp-2d', 'uniform-taylor', 'uniform-reuse', 'teacache', 'euler-k'] as const
-export type MethodName = (typeof METHODS)[number]
-
-/** How one (method, budget) samples: a step count, a policy factory and a forecaster order. */
+/** How one (method, budget) samples. */
 export interface Recipe {
   steps: number
   order: number
+  /** per-segment orders (schedule v2) */
+  orders?: readonly number[]
   policy: () => ComputePolicy
   /** adaptive policies decide per image, so they run one image at a time */
   perImage: boolean
 }
 
-export interface PlanSource {
-  label: string
-  pact: Pact
-  pact4?: Pact4
-  order: number
-  forcedFirst: number
+export type Case = { seed: number; class: number }
+
+export function staticRecipe(mask: string, order: number, orders?: readonly number[]): Recipe {
+  return { steps: mask.length, order: Math.max(order, ...(orders ?? [])), orders, policy: () => new StaticMaskPolicy(mask), perImage: false }
 }
 
-const planned = new WeakMap<PlanSource, Map<PlanMethod, Map<number, string>>>()
-
-/** Key-step masks by budget for a planner method over a cost tensor (planned once per source). */
-export function planMasks(src: PlanSource, method: PlanMethod): Map<number, string> {
-  const bySource = planned.get(src) ?? new Map<PlanMethod, Map<number, string>>()
-  planned.set(src, bySource)
-  let masks = bySource.get(method)
-  if (!masks) {
-    const plans = src.pact4 ? planAllTriple(src.pact4, { forcedFirst: src.forcedFirst }) : planAll(src.pact, { method, forcedFirst: src.forcedFirst })
-    masks = new Map(plans.map((p) => [p.budget, p.mask]))
-    bySource.set(method, masks)
-  }
-  return masks
-}
-
-export function staticRecipe(mask: string, order: number): Recipe {
-  return { steps: mask.length, order, policy: () => new StaticMaskPolicy(mask), perImage: false }
-}
-
-export function recipeFor(method: Exclude<MethodName, 'teacache'>, budget: number, steps: number, src: PlanSource): Recipe {
-  const plan = (m: PlanMethod) => {
-    const mask = planMasks(src, m).get(budget)
-    if (!mask) throw new Error(`${src.label}: no ${m} plan with K=${budget}`)
-    return staticRecipe(mask, src.order)
-  }
-  switch (method) {
-    case 'dpcache-exact':
-      return plan('exact')
-    case 'dpcache-greedy':
-      return plan('greedy')
-    case 'dp-2d':
-      return plan('2d')
-    case 'uniform-taylor':
-      return staticRecipe(uniformMask(steps, budget), 2)
-    case 'uniform-reuse':
-      return staticRecipe(uniformMask(steps, budget), 0)
-    case 'euler-k':
-      return staticRecipe('1'.repeat(budget), 1)
-  }
+export function keysRecipe(steps: number, keys: readonly number[], order: number, orders?: readonly number[]): Recipe {
+  return staticRecipe(maskOf(steps, keys), order, orders)
 }
 
 export function teacacheRecipe(threshold: number, steps: number): Recipe {
   return { steps, order: 0, policy: () => new TeaCachePolicy(threshold), perImage: true }
+}
+
+export function easycacheRecipe(tau: number, steps: number, warmup: number): Recipe {
+  return { steps, order: 0, policy: () => new EasyCachePolicy(tau, warmup), perImage: true }
 }
 
 export interface RunOutput {
@@ -79,16 +44,20 @@ export interface RunOutput {
   images: Float32Array[]
   /** trunk calls per image, averaged */
   nfe: number
+  /** wall time per image of this run */
+  msPerImage: number
 }
 
 /** Runs a recipe over cases in chunks (or one at a time for adaptive policies). */
 export async function runRecipe(
   denoiser: Denoiser,
   recipe: Recipe,
-  cases: readonly { seed: number; class: number }[],
+  cases: readonly Case[],
   guidance: number,
   chunk: number,
+  shift = 1,
 ): Promise<RunOutput> {
+  const t0 = performance.now()
   const size = recipe.perImage ? 1 : chunk
   const images: Float32Array[] = []
   let trunkCalls = 0
@@ -99,34 +68,73 @@ export async function runRecipe(
       classes: part.map((c) => c.class),
       seeds: part.map((c) => c.seed),
       guidance,
+      shift,
       order: recipe.order,
+      orders: recipe.orders,
       policy: recipe.policy(),
     })
     const row = res.images.data.length / part.length
     for (let b = 0; b < part.length; b++) images.push(res.images.data.slice(b * row, (b + 1) * row))
     trunkCalls += res.nfe * part.length
   }
-  return { images, nfe: trunkCalls / cases.length }
+  return { images, nfe: trunkCalls / cases.length, msPerImage: (performance.now() - t0) / cases.length }
 }
 
-/** Bisection on log(threshold) until TeaCache's mean NFE on `cases` is as close to `target` as it gets. */
-export async function tuneTeaCache(
-  denoiser: Denoiser,
+/** Per-image PSNR against references (identical images count as 100 dB, not Infinity). */
+export function psnrs(images: readonly Float32Array[], refs: readonly Float32Array[]): number[] {
+  return images.map((im, k) => Math.min(psnr(im, refs[k]), 100))
+}
+
+export interface TuneContext {
+  denoiser: Denoiser
+  cases: readonly Case[]
+  references: readonly Float32Array[]
+  guidance: number
+  shift: number
+}
+
+/** Mean PSNR of a recipe on the tuning cases, and the NFE it really used. */
+export async function tuneScore(ctx: TuneContext, recipe: Recipe): Promise<{ psnr: number; nfe: number }> {
+  const out = await runRecipe(ctx.denoiser, recipe, ctx.cases, ctx.guidance, ctx.cases.length, ctx.shift)
+  const p = psnrs(out.images, ctx.references)
+  return { psnr: p.reduce((s, x) => s + x, 0) / p.length, nfe: out.nfe }
+}
+
+/** The candidate with the best tuning PSNR (the first on ties). */
+export async function pickBest<T>(ctx: TuneContext, candidates: readonly T[], recipeOf: (c: T) => Recipe): Promise<{ best: T; psnr: number }> {
+  let best = candidates[0]
+  let score = -Infinity
+  for (const c of candidates) {
+    const s = (await tuneScore(ctx, recipeOf(c))).psnr
+    if (s > score) {
+      score = s
+      best = c
+    }
+  }
+  return { best, psnr: score }
+}
+
+/**
+ * Bisection on log(threshold) until an adaptive policy's mean NFE on the tuning cases is as
+ * close to `target` as it gets (NFE never grows with the threshold).
+ */
+export async function tuneThreshold(
+  ctx: TuneContext,
   target: number,
-  steps: number,
-  cases: readonly { seed: number; class: number }[],
-  guidance: number,
+  recipeOf: (threshold: number) => Recipe,
+  range: [number, number] = [1e-4, 20],
+  iterations = 12,
 ): Promise<{ threshold: number; nfe: number }> {
-  let lo = Math.log(1e-4)
-  let hi = Math.log(20)
-  let best = { threshold: Math.exp(lo), nfe: steps }
-  for (let it = 0; it < 14; it++) {
+  let lo = Math.log(range[0])
+  let hi = Math.log(range[1])
+  let best = { threshold: Math.exp(lo), nfe: Infinity }
+  for (let it = 0; it < iterations; it++) {
     const mid = (lo + hi) / 2
-    const { nfe } = await runRecipe(denoiser, teacacheRecipe(Math.exp(mid), steps), cases, guidance, 1)
+    const { nfe } = await runRecipe(ctx.denoiser, recipeOf(Math.exp(mid)), ctx.cases, ctx.guidance, 1, ctx.shift)
     if (Math.abs(nfe - target) < Math.abs(best.nfe - target)) best = { threshold: Math.exp(mid), nfe }
     if (nfe > target) lo = mid
     else hi = mid
-    if (Math.abs(nfe - target) < 0.05) break
+    if (Math.abs(nfe - target) < 0.1) break
   }
   return best
 }

@@ -22,7 +22,23 @@ import { writeFileAtomic } from './atomic.ts'
 export const RECIPE_SCHEMA = 'dpcache-recipe/v1'
 
 const int = z.number().int()
-const keyLists = z.record(z.string().regex(/^[0-9]+$/), z.record(z.string().regex(/^[0-9]+$/), z.array(int.nonnegative()).min(1)))
+const keys = z.array(int.nonnegative()).min(1)
+const orders = z.array(int.min(0).max(3))
+/** One refined budget with its provenance (scripts/lib/refine-plans.ts), or just its key steps. */
+export const refinedPlanSchema = z
+  .object({
+    keySteps: keys,
+    orders,
+    start: z.object({ keySteps: keys, orders }).strict(),
+    startError: z.number().nonnegative(),
+    error: z.number().nonnegative(),
+    evals: int.nonnegative(),
+    moves: z.array(z.string()),
+    shipped: z.enum(['refined', 'dp']),
+  })
+  .strict()
+export type RefinedPlan = z.infer<typeof refinedPlanSchema>
+const keyLists = z.record(z.string().regex(/^[0-9]+$/), z.record(z.string().regex(/^[0-9]+$/), z.union([keys, refinedPlanSchema])))
 
 export const recipeSchema = z
   .object({
@@ -55,6 +71,8 @@ export const recipeSchema = z
         cost: z.enum(['3d', '4d']),
         metric: z.enum(ERROR_METRICS as [ErrorMetric, ...ErrorMetric[]]),
         includeArrival: z.boolean(),
+        /** per-segment orders the DP chose from (schedule v2); absent: `order` everywhere */
+        orders: orders.optional(),
       })
       .strict(),
     planner: z
@@ -109,4 +127,26 @@ export async function writeRecipe(outDir: string, r: Recipe): Promise<void> {
 export function sameMaking(a: Recipe, b: Recipe): boolean {
   const strip = (r: Recipe) => JSON.stringify({ ...r, steps: [], refinement: r.refinement && { ...r.refinement, plans: {} } })
   return strip(a) === strip(b)
+}
+
+/** The schedule's forecaster block for a recipe (orders only when the DP chose them per segment). */
+export function forecasterOf(r: Recipe) {
+  const { order, cost, metric, includeArrival, orders } = r.forecaster
+  return { kind: 'taylor' as const, order, cost, includeArrival, metric, ...(orders ? { orders } : {}) }
+}
+
+const hillClimbOptions = z
+  .object({
+    error: z.literal('final-image-mse'),
+    seeds: z.array(int.nonnegative()),
+    classes: z.array(int.nonnegative()),
+    maxEvals: int.positive(),
+    selectSeeds: z.array(int.nonnegative()),
+  })
+  .strict()
+
+/** How a recorded hill-climb refinement ran, as the schedule records it; undefined for other methods. */
+export function hillClimb(r: Recipe) {
+  if (r.refinement?.method !== 'hill-climb') return undefined
+  return { method: 'hill-climb' as const, ...hillClimbOptions.parse(r.refinement.options) }
 }

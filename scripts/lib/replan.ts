@@ -10,7 +10,7 @@ import { join } from 'node:path'
 import { parseNpy } from '../../src/core/npy.ts'
 import { parseSchedule } from '../../src/core/schedule.ts'
 import { planFiles, type PlanningInput } from './plan-and-write.ts'
-import type { Recipe } from './recipe.ts'
+import { forecasterOf, hillClimb, type Recipe } from './recipe.ts'
 
 interface Provenance {
   modelSha256?: string | null
@@ -35,8 +35,16 @@ export async function replanFiles(outDir: string, recipe: Recipe, steps: number)
     modelSha256 ??= s.modelSha256
     shift = shift === undefined ? s.solver.shift : shift
   }
-  const { order, cost, metric, includeArrival } = recipe.forecaster
-  const forecaster = { kind: 'taylor' as const, order, cost, includeArrival, metric }
+  const forecaster = forecasterOf(recipe)
+  // per-segment orders: one tensor per order beside the main one (written by planFiles)
+  const byOrder = recipe.forecaster.orders
+    ? await Promise.all(
+        recipe.forecaster.orders.map(async (order) => ({
+          order,
+          pact: order === forecaster.order ? pact : { steps, data: Float64Array.from(parseNpy(new Uint8Array(await readFile(join(dir, `${steps}.pact-order${order}.npy`)))).data) },
+        })),
+      )
+    : undefined
   if (JSON.stringify(forecaster) !== JSON.stringify(prov.forecaster)) {
     throw new Error(`${dir}/${steps}.pact.json was built with ${JSON.stringify(prov.forecaster)}, the recipe says ${JSON.stringify(forecaster)}`)
   }
@@ -50,5 +58,7 @@ export async function replanFiles(outDir: string, recipe: Recipe, steps: number)
     forecaster,
     planner: { forcedFirst: recipe.planner.forcedFirst, forcedLast: recipe.planner.forcedLast, maxJump: recipe.planner.maxJump ?? undefined },
     refined: recipe.refinement?.plans[String(steps)],
+    byOrder,
+    refinement: hillClimb(recipe),
   })
 }

@@ -43,6 +43,14 @@ import (a tensor calibrated elsewhere; what is not known is recorded as null, ne
 export (prints JSON, writes nothing):
   --export cache-dit the plan as cache-dit's static steps_computation_mask (see docs/cache-dit.md)
   --budget K         the plan to export (key steps)
+per-segment orders and closed-loop refinement (schema dpcache-schedule/v2):
+  --orders LIST      let the DP pick each segment's order from these, e.g. 0,1,2 (default: --order only)
+  --refine           hill-climb each --refine-budgets plan on the final-image error of the
+                     calibration seeds, then ship it only if it also wins on the selection seeds;
+                     the result is recorded in the recipe and replayed by later runs
+  --refine-budgets L budgets to refine (default 4,5,6,8,10,13,17,25 scaled to N/50, deduplicated)
+  --refine-evals E   cached runs per budget, the start's included (default 20)
+  --select-seed S    first selection seed; as many as calibration samples (default 80000)
 output:
   --out DIR          default schedules
 `
@@ -62,6 +70,9 @@ export interface ScheduleArgs {
   /** The recorded recipe the defaults came from (undefined: none, or --no-recipe). */
   recipe?: Recipe
   replan: boolean
+  /** per-segment orders to choose from (undefined: every segment uses `order`) */
+  orders?: number[]
+  refine?: { budgets?: number[]; evals: number; selectSeed: number }
   samples: number
   seed: number
   guidance?: number
@@ -110,7 +121,17 @@ const OPTIONS = {
   'forced-last': { type: 'string' },
   'max-jump': { type: 'string' },
   out: { type: 'string' },
+  orders: { type: 'string' },
+  refine: { type: 'boolean' },
+  'refine-budgets': { type: 'string' },
+  'refine-evals': { type: 'string' },
+  'select-seed': { type: 'string' },
 } as const
+
+/** The bench's budgets of 50 steps, scaled to N steps. */
+export function defaultRefineBudgets(steps: number): number[] {
+  return [...new Set([4, 5, 6, 8, 10, 13, 17, 25].map((k) => Math.max(2, Math.round((k * steps) / 50))))].filter((k) => k < steps)
+}
 
 function raw(argv: readonly string[]) {
   try {
@@ -168,6 +189,11 @@ export function parseScheduleArgs(argv: readonly string[], recipe?: Recipe): Sch
   if (guidance !== undefined && !(guidance >= 1 && guidance <= 20)) throw new UsageError(`--guidance must be a number in [1, 20], got '${v.guidance}'`)
   const maxN = Math.max(...steps, 2)
   const imported = d?.tensor.source === 'imported' ? d.tensor : undefined
+  const list = (name: string, value: string | undefined, lo: number, hi: number) =>
+    value === undefined ? undefined : [...new Set(value.split(',').map((x) => int(name, x.trim(), lo, hi)!))].sort((a, b) => a - b)
+  const orders = list('orders', v.orders, 0, 3) ?? (v.order === undefined && v.cost === undefined ? d?.forecaster.orders : undefined)
+  if (orders && cost === '4d') throw new UsageError('--orders plans on 3-D tensors: drop --cost 4d')
+  if ((v.refine || v.orders) && (v['import-pact'] || fromRecipe)) throw new UsageError('--orders and --refine need calibration, they cannot be imported')
   return {
     help,
     model: v.model ?? '',
@@ -194,5 +220,15 @@ export function parseScheduleArgs(argv: readonly string[], recipe?: Recipe): Sch
       forcedLast: int('forced-last', v['forced-last'], 0, maxN) ?? d?.planner.forcedLast ?? 0,
       maxJump: int('max-jump', v['max-jump'], 1, maxN) ?? d?.planner.maxJump ?? undefined,
     },
+    ...(orders ? { orders } : {}),
+    ...(v.refine
+      ? {
+          refine: {
+            budgets: list('refine-budgets', v['refine-budgets'], 1, maxN),
+            evals: int('refine-evals', v['refine-evals'], 1, 100000) ?? 20,
+            selectSeed: int('select-seed', v['select-seed'], 0, 2 ** 31) ?? 80000,
+          },
+        }
+      : {}),
   }
 }

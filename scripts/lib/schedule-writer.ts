@@ -12,6 +12,7 @@ import {
   parseSchedule,
   parseScheduleIndex,
   SCHEDULE_SCHEMA,
+  SCHEDULE_SCHEMAS,
   type Schedule,
   type ScheduleIndex,
 } from '../../src/core/schedule.ts'
@@ -28,6 +29,7 @@ export interface ScheduleMeta {
   forecaster: Schedule['forecaster']
   calibration: Schedule['calibration']
   planner: Schedule['planner']
+  refinement?: Schedule['refinement']
 }
 
 /** Rounds costs to 6 significant digits: the file stays readable and byte-stable. */
@@ -37,10 +39,12 @@ const round = (v: number) => Number(v.toPrecision(6))
  * `greedy`: the paper's planner on the same tensor and settings; each plan then records what
  * it would have cost at the same budget (`greedyCost`), so the file shows the saving.
  */
-export function buildSchedule(meta: ScheduleMeta, plans: readonly Plan[], greedy: readonly Plan[] = []): Schedule {
+export function buildSchedule(meta: ScheduleMeta, plans: readonly (Plan & { orders?: number[] })[], greedy: readonly Plan[] = []): Schedule {
   const greedyCost = new Map(greedy.filter((p) => Number.isFinite(p.cost)).map((p) => [p.budget, round(p.cost)]))
+  // v2 only where its features are used, so readers of v1 keep reading every other file
+  const v2 = plans.some((p) => p.orders) || meta.refinement || meta.forecaster.orders || meta.calibration.pactFiles
   const schedule: Schedule = {
-    schema: SCHEDULE_SCHEMA,
+    schema: v2 ? SCHEDULE_SCHEMA : SCHEDULE_SCHEMAS[0],
     model: meta.model,
     modelSha256: meta.modelSha256,
     steps: meta.steps,
@@ -58,7 +62,9 @@ export function buildSchedule(meta: ScheduleMeta, plans: readonly Plan[], greedy
         ...(greedyCost.has(p.budget) ? { greedyCost: greedyCost.get(p.budget) } : {}),
         nfe: p.budget,
         speedup: round(meta.steps / p.budget),
+        ...(p.orders ? { orders: p.orders } : {}),
       })),
+    ...(meta.refinement ? { refinement: meta.refinement } : {}),
   }
   return parseSchedule(schedule) // never write what the API would refuse
 }

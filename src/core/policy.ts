@@ -12,6 +12,11 @@ export interface ComputePolicy {
   reset(steps: number): void
   /** Whether step `i` runs the trunk; `x` is the latent entering the step. */
   shouldCompute(i: number, x: Tensor, sigmas: Float64Array): boolean
+  /**
+   * Sees the trunk's real input and output after each key step (output-aware rules such as
+   * EasyCache's transformation rate need them).
+   */
+  observe?(i: number, input: Tensor, h: Tensor): void
 }
 
 /** A precomputed plan (DPCache, uniform intervals, ...): compute where the mask says '1'. */

@@ -30,6 +30,8 @@ export interface ResolvedPlan {
   keySteps: number[]
   /** Taylor order of the forecaster the schedule was planned for (unused at full compute). */
   order: number
+  /** Per-segment orders of a v2 plan: orders[m] fills the steps after keySteps[m]. */
+  orders?: number[]
   shift: number
   /** The plan's expected cost from the schedule; 0 at full compute. */
   cost: number
@@ -115,6 +117,7 @@ export function resolvePlan(
     mask: plan.mask,
     keySteps: plan.keySteps,
     order: schedule.forecaster.order,
+    ...(plan.orders ? { orders: plan.orders } : {}),
     shift,
     cost: plan.cost,
     source: 'schedule',

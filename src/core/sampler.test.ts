@@ -77,6 +77,44 @@ describe('sample', () => {
     expect(o0.images.data).not.toEqual(o1.images.data)
   })
 
+  it('per-segment orders: each segment extrapolates with its own order, checked by hand', async () => {
+    // keys 0, 3, 6 with orders [0, 1, 2]: steps 1-2 reuse h0, steps 4-5 extrapolate the line
+    // through (0, h0), (3, h3), steps 7-11 the parabola through (0, h0), (3, h3), (6, h6)
+    const d = new AnalyticDenoiser()
+    const mask = '100100100000'
+    const res = await sample(d, flowEuler, { ...base, order: 1, orders: [0, 1, 2], policy: new StaticMaskPolicy(mask) })
+    const sig = flowEuler.sigmas(12)
+    const labels = Int32Array.of(3)
+    let x: Tensor = { data: gaussianNoise(5, 6), dims: [1, 1, 2, 3] }
+    const anchors: { t: number; h: Float32Array }[] = []
+    for (let i = 0; i < 12; i++) {
+      let h: Float32Array
+      if (mask[i] === '1') {
+        h = (await d.trunk(x, sig[i], labels)).data
+        anchors.push({ t: i, h })
+      } else {
+        h = new Float32Array(4)
+        for (let f = 0; f < 4; f++) {
+          const [a, b, c] = anchors.map((an) => an.h[f])
+          if (anchors.length === 1) h[f] = a
+          else if (anchors.length === 2) h[f] = b + ((i - 3) * (b - a)) / 3
+          else {
+            // Lagrange form of the parabola through (0, a), (3, b), (6, c)
+            h[f] = (a * (i - 3) * (i - 6)) / 18 - (b * i * (i - 6)) / 9 + (c * i * (i - 3)) / 18
+          }
+        }
+      }
+      const v = await d.head({ data: h, dims: [1, 4] }, x, sig[i])
+      x = flowEuler.step(x, v, i, sig)
+    }
+    const got = Array.from(res.images.data)
+    Array.from(x.data).forEach((v, k) => expect(got[k]).toBeCloseTo(v, 5))
+    // and it differs from a single order everywhere
+    const o1 = await sample(new AnalyticDenoiser(), flowEuler, { ...base, order: 1, policy: new StaticMaskPolicy(mask) })
+    expect(Array.from(o1.images.data)).not.toEqual(got)
+    await expect(sample(new AnalyticDenoiser(), flowEuler, { ...base, orders: [0, 4], policy: new StaticMaskPolicy(mask) })).rejects.toThrow(/per-segment orders/)
+  })
+
   it('batch of 4 equals 4 single runs, with one trunk call per key step for the batch', async () => {
     const classes = [1, 4, 7, 9]
     const seeds = [11, 12, 13, 14]

@@ -32,6 +32,11 @@ export interface SampleOptions {
   policy: ComputePolicy
   /** Taylor order used between key steps (must match the schedule's calibration). */
   order: number
+  /**
+   * Per-segment orders (schedule v2): `orders[m]` fills the steps after the m-th key step.
+   * Overrides `order` where given; segments past its end use `order`.
+   */
+  orders?: readonly number[]
   shift?: number
   signal?: AbortSignal
   /** Sees every real trunk output (calibration records trajectories through this). */
@@ -76,7 +81,12 @@ export async function sample(denoiser: Denoiser, solver: Solver, opts: SampleOpt
   opts.seeds.forEach((seed, b) => noise.set(gaussianNoise(seed, rowSize), b * rowSize))
   let x: Tensor = { data: noise, dims: [batch, ...denoiser.imageDims] }
 
-  const forecaster = new TaylorForecaster(opts.order, rows * sizeOf(denoiser.featureDims))
+  const orders = opts.orders ?? []
+  if (orders.some((r) => !Number.isInteger(r) || r < 0 || r > 3)) {
+    throw new RangeError(`per-segment orders must be integers in [0, 3], got [${orders.join(', ')}]`)
+  }
+  const maxOrder = Math.max(opts.order, ...orders)
+  const forecaster = new TaylorForecaster(maxOrder, rows * sizeOf(denoiser.featureDims))
   const featureDims = [rows, ...denoiser.featureDims]
   // one buffer for every forecast: the head has consumed it before the next step overwrites it
   const forecastBuffer = new Float32Array(rows * sizeOf(denoiser.featureDims))
@@ -101,8 +111,10 @@ export async function sample(denoiser: Denoiser, solver: Solver, opts: SampleOpt
       forecaster.update(i, h.data)
       keySteps.push(i)
       opts.onFeature?.(i, h)
+      opts.policy.observe?.(i, input, h)
     } else {
-      h = { data: forecaster.predict(i, forecastBuffer), dims: featureDims }
+      const order = orders[keySteps.length - 1] ?? opts.order
+      h = { data: forecaster.predict(i, forecastBuffer, order), dims: featureDims }
       forecastMs += performance.now() - t0
     }
     const t1 = performance.now()

@@ -56,6 +56,24 @@ describe('schedule schema', () => {
     expect(() => parseSchedule({ ...s, calibration: { ...s.calibration, origin: { source: 'x' } } })).toThrow(/origin\.licence/)
   })
 
+  it('v2 carries per-segment orders, one per key step; v1 refuses them', () => {
+    const s = valid()
+    s.schema = 'dpcache-schedule/v2'
+    s.plans[0].orders = [0, 2]
+    s.plans[1].orders = [1, 1, 2]
+    expect(parseSchedule(s).plans[1].orders).toEqual([1, 1, 2])
+    s.plans[1].orders = [1, 2]
+    expect(() => parseSchedule(s)).toThrow(/plans\.1\.orders: 2 orders for 3 segments/)
+    const old = valid()
+    old.plans[0].orders = [0, 2]
+    expect(() => parseSchedule(old)).toThrow(/schema: per-segment orders and refinement need dpcache-schedule\/v2/)
+  })
+
+  it('names a newer format instead of listing field errors', () => {
+    const s = { ...valid(), schema: 'dpcache-schedule/v3' }
+    expect(() => parseSchedule(s)).toThrow(/dpcache-schedule\/v3 is newer than this reader, which knows dpcache-schedule\/v1 and dpcache-schedule\/v2/)
+  })
+
   it('validates the index', () => {
     expect(() =>
       parseScheduleIndex({ schema: 'dpcache-schedule-index/v1', models: [{ model: 'm', schedules: [{ steps: 5, file: 'm/5.json', sha256: 'c'.repeat(64), budgets: [2, 3] }] }] }),

@@ -7,7 +7,9 @@ import { z } from 'zod'
 import { ERROR_METRICS } from './pact.ts'
 import { PLAN_METHODS } from './planner.ts'
 
-export const SCHEDULE_SCHEMA = 'dpcache-schedule/v1'
+/** v2 adds per-segment forecaster orders (`plans[].orders`) and refinement provenance. */
+export const SCHEDULE_SCHEMA = 'dpcache-schedule/v2'
+export const SCHEDULE_SCHEMAS = ['dpcache-schedule/v1', SCHEDULE_SCHEMA] as const
 export const INDEX_SCHEMA = 'dpcache-schedule-index/v1'
 
 /** Model ids: one path segment, lower case, never starting with '.' (so never '..'). */
@@ -31,6 +33,38 @@ export const planSchema = z
     greedyCost: z.number().nonnegative().optional(),
     nfe: z.number().int().positive(),
     speedup: z.number().positive(),
+    /** v2: orders[m] is the forecaster order after keySteps[m] (absent: forecaster.order) */
+    orders: z.array(z.number().int().min(0).max(3)).optional(),
+  })
+  .strict()
+
+const order = z.number().int().min(0).max(3)
+
+/** How closed-loop refinement changed the DP plans (scripts/lib/refine.ts), for replay. */
+export const refinementSchema = z
+  .object({
+    method: z.literal('hill-climb'),
+    /** what a candidate is judged by */
+    error: z.literal('final-image-mse'),
+    seeds: z.array(z.number().int().nonnegative()),
+    classes: z.array(z.number().int().nonnegative()),
+    maxEvals: z.number().int().positive(),
+    /** seeds that decide between the DP plan and the refined one (disjoint from `seeds`) */
+    selectSeeds: z.array(z.number().int().nonnegative()),
+    plans: z.array(
+      z
+        .object({
+          budget: z.number().int().positive(),
+          start: z.object({ keySteps: z.array(z.number().int().nonnegative()), orders: z.array(order) }).strict(),
+          startError: z.number().nonnegative(),
+          error: z.number().nonnegative(),
+          evals: z.number().int().nonnegative(),
+          moves: z.array(z.string()),
+          /** which plan shipped: the refined one or the DP start */
+          shipped: z.enum(['refined', 'dp']),
+        })
+        .strict(),
+    ),
   })
   .strict()
 
@@ -45,7 +79,7 @@ export const originSchema = z
 
 export const scheduleSchema = z
   .object({
-    schema: z.literal(SCHEDULE_SCHEMA),
+    schema: z.enum(SCHEDULE_SCHEMAS),
     model: modelId,
     /** sha256 of the model graphs the calibration ran (null for imported tensors). */
     modelSha256: sha256.nullable(),
@@ -63,6 +97,8 @@ export const scheduleSchema = z
         cost: z.enum(['3d', '4d']),
         includeArrival: z.boolean(),
         metric: z.enum(ERROR_METRICS as [string, ...string[]]),
+        /** v2: the orders whose cost tensors the planner chose from, per segment */
+        orders: z.array(order).optional(),
       })
       .strict(),
     calibration: z
@@ -76,6 +112,8 @@ export const scheduleSchema = z
         pactFile: z.string(),
         pactSha256: sha256,
         origin: originSchema.optional(),
+        /** v2: one tensor per forecaster order (pactFile is the one of forecaster.order) */
+        pactFiles: z.array(z.object({ order, file: z.string(), sha256 }).strict()).optional(),
       })
       .strict(),
     planner: z
@@ -87,9 +125,14 @@ export const scheduleSchema = z
       })
       .strict(),
     plans: z.array(planSchema).min(1),
+    refinement: refinementSchema.optional(),
   })
   .strict()
   .superRefine((s, ctx) => {
+    const v1 = s.schema === 'dpcache-schedule/v1'
+    if (v1 && (s.refinement || s.forecaster.orders || s.calibration.pactFiles || s.plans.some((p) => p.orders))) {
+      ctx.addIssue({ code: 'custom', message: 'per-segment orders and refinement need dpcache-schedule/v2', path: ['schema'] })
+    }
     let last = 0
     s.plans.forEach((p, k) => {
       const where = ['plans', k]
@@ -107,6 +150,7 @@ export const scheduleSchema = z
         issue('mask does not match keySteps', 'mask')
       }
       if (p.nfe !== p.budget) issue('nfe must equal budget (one trunk call per key step)', 'nfe')
+      if (p.orders && p.orders.length !== p.budget) issue(`${p.orders.length} orders for ${p.budget} segments`, 'orders')
     })
   })
 
@@ -140,6 +184,10 @@ export type ScheduleIndex = z.infer<typeof scheduleIndexSchema>
 
 /** Validates an unknown value as a schedule, with one readable message listing every issue. */
 export function parseSchedule(value: unknown): Schedule {
+  const version = /^dpcache-schedule\/v([0-9]+)$/.exec(String((value as { schema?: unknown } | null)?.schema ?? ''))
+  if (version && !(SCHEDULE_SCHEMAS as readonly string[]).includes(version[0])) {
+    throw new ScheduleError(`schema: ${version[0]} is newer than this reader, which knows ${SCHEDULE_SCHEMAS.join(' and ')}; upgrade dpcache-edge or recompute the schedule`)
+  }
   const r = scheduleSchema.safeParse(value)
   if (!r.success) throw new ScheduleError(formatIssues(r.error.issues))
   return r.data

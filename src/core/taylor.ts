@@ -20,8 +20,11 @@ export interface Forecaster {
   reset(): void
   /** Records a real feature computed at `pos` (positions must increase). */
   update(pos: number, feature: Float32Array): void
-  /** Extrapolates the feature at `pos` into `out` (allocated if absent). */
-  predict(pos: number, out?: Float32Array): Float32Array
+  /**
+   * Extrapolates the feature at `pos` into `out` (allocated if absent), with at most `order`
+   * (default: the forecaster's own) terms of the Newton form.
+   */
+  predict(pos: number, out?: Float32Array, order?: number): Float32Array
   /** Order actually used by the next prediction (min(order, anchors - 1)). */
   readonly effectiveOrder: number
 }
@@ -81,10 +84,12 @@ export class TaylorForecaster implements Forecaster {
     if (this.positions.length > this.order + 1) this.positions.shift()
   }
 
-  predict(pos: number, out?: Float32Array): Float32Array {
+  predict(pos: number, out?: Float32Array, order?: number): Float32Array {
     if (this.positions.length === 0) throw new Error('forecaster has no anchors: run a key step first')
     const target = out ?? new Float32Array(this.size)
-    const r = this.effectiveOrder
+    // Truncating the Newton form after r terms is exactly the order-r interpolant through the
+    // newest r + 1 anchors, so one forecaster of the highest order serves every lower order.
+    const r = order === undefined ? this.effectiveOrder : Math.max(0, Math.min(order, this.effectiveOrder))
     const n = this.positions.length
     const d = this.diffs
     // Horner on the Newton form: d0 + (x - n0)(d1 + (x - n1)(d2 + ...)), unrolled for the

@@ -90,6 +90,21 @@ describe('single-graph model through onnxruntime-web (wasm)', async () => {
     }
   })
 
+  it('applies the per-segment orders of a v2 plan, resolved from the schedule', async () => {
+    const v2 = { ...schedule, schema: 'dpcache-schedule/v2' as const, plans: schedule.plans.map((p) => ({ ...p, orders: p.keySteps.map((_, m) => (m % 2 === 0 ? 0 : 2)) })) }
+    const item = { class: 3, seed: 7 }
+    const resolved = await resolveRequest(info, memoryStore([v2]), { steps: 10, budget: 4 })
+    expect(resolved.orders).toEqual([0, 2, 0, 2])
+    const a = await run(engine, memoryStore([v2]), { budget: 4, items: [item] })
+    const b = await run(engine, store, { budget: 4, items: [item] })
+    expect(a.keySteps).toEqual(b.keySteps)
+    expect(maxAbsDiff(a.images[0].pixels, b.images[0].pixels)).toBeGreaterThan(1e-4)
+    // all-order-1 segments are the v1 plan exactly
+    const ones = { ...v2, plans: schedule.plans.map((p) => ({ ...p, orders: p.keySteps.map(() => 1) })) }
+    const c = await run(engine, memoryStore([ones]), { budget: 4, items: [item] })
+    expect(c.images[0].pixels).toEqual(b.images[0].pixels)
+  })
+
   it('answers unservable requests with typed errors listing what exists', async () => {
     const gen = (over: { steps?: number; budget?: number; items?: { class: number; seed: number }[] }) => run(engine, store, { budget: 4, ...over })
     await expect(gen({ steps: 12 })).rejects.toMatchObject({ code: 'unknown_steps', field: 'steps', allowed: [10] })

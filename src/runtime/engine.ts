@@ -201,6 +201,7 @@ export function createEngine(models: ReadonlyMap<string, LoadedModel>): Engine {
         guidance,
         policy: new StaticMaskPolicy(plan.mask, plan.source),
         order: plan.order,
+        orders: plan.orders,
         shift: plan.shift,
         signal,
       })

@@ -1,0 +1,41 @@
+import { describe, expect, it } from 'vitest'
+import { neighbours, refine, type Candidate } from './refine.ts'
+
+// A synthetic error with a known optimum: distance of the keys and orders to a target plan.
+const target: Candidate = { keySteps: [0, 1, 5, 9, 14], orders: [0, 1, 1, 2, 2] }
+const error = async (c: Candidate) =>
+  c.keySteps.reduce((s, t, m) => s + Math.abs(t - target.keySteps[m]), 0) + c.orders.reduce((s, r, m) => s + (r === target.orders[m] ? 0 : 0.5), 0)
+
+describe('refine', () => {
+  const opts = { steps: 20, forcedFirst: 2, orders: [0, 1, 2], maxEvals: 500, evaluate: error }
+  it('walks from a start to the optimum of a separable error, deterministically', async () => {
+    const start = { keySteps: [0, 1, 3, 12, 17], orders: [1, 1, 1, 1, 1] }
+    const a = await refine(start, opts)
+    expect(a.best).toEqual(target)
+    expect(a.error).toBe(0)
+    expect(a.startError).toBe(await error(start))
+    expect(a.moves.length).toBeGreaterThan(0)
+    const b = await refine(start, opts)
+    expect(b).toEqual(a)
+  })
+
+  it('stops at the evaluation budget and is never worse than the start', async () => {
+    const start = { keySteps: [0, 1, 3, 12, 17], orders: [1, 1, 1, 1, 1] }
+    const r = await refine(start, { ...opts, maxEvals: 6 })
+    expect(r.evals).toBe(6)
+    expect(r.error).toBeLessThanOrEqual(r.startError)
+  })
+
+  it('neighbours keep keys increasing, below N, and forced keys in place', () => {
+    const c = { keySteps: [0, 1, 2, 4, 19], orders: [0, 1, 1, 1, 2] }
+    const all = neighbours(c, { steps: 20, forcedFirst: 2, orders: [0, 1, 2] })
+    expect(all.length).toBeGreaterThan(10)
+    for (const { cand } of all) {
+      expect(cand.keySteps.slice(0, 2)).toEqual([0, 1])
+      expect(cand.keySteps.length).toBe(5)
+      expect(cand.orders.length).toBe(5)
+      cand.keySteps.forEach((t, m) => m > 0 && expect(t).toBeGreaterThan(cand.keySteps[m - 1]))
+      expect(cand.keySteps[4]).toBeLessThan(20)
+    }
+  })
+})

@@ -1,0 +1,136 @@
+/**
+ * Closed-loop refinement of a plan: start from the DP plan and hill-climb over local moves,
+ * each judged by the real final-image error of the cached run (the cost tensor only predicts
+ * feature error one segment at a time; the sampler's error compounds through the solver).
+ *
+ * Moves, tried in a fixed order so that a run is deterministic (cheapest guesses first):
+ *   order   segment m to each other allowed forecaster order
+ *   shift   key m by -1, +1, then -2, +2, then -3, +3 (keys stay increasing, forced keys stay)
+ *   move    key m into the middle of the longest segment (a remove + insert)
+ * The first improvement is taken and the walk goes on from the same place in the new plan's
+ * list; it stops once a whole list passes with no improvement or after `maxEvals` evaluations.
+ * The result is never worse than the start on the judging seeds.
+ */
+
+export interface Candidate {
+  keySteps: number[]
+  /** orders[m]: forecaster order after keySteps[m] */
+  orders: number[]
+}
+
+export interface RefineOptions {
+  steps: number
+  /** steps 0..forcedFirst-1 stay keys */
+  forcedFirst: number
+  /** orders a segment may take; [] or one value: keys only */
+  orders: readonly number[]
+  /** evaluations allowed (the start's included) */
+  maxEvals: number
+  /** mean final-image error of a candidate on the judging seeds (lower is better) */
+  evaluate: (c: Candidate) => Promise<number>
+}
+
+export interface AcceptedMove {
+  move: string
+  error: number
+}
+
+export interface RefineResult {
+  start: Candidate
+  startError: number
+  best: Candidate
+  error: number
+  moves: AcceptedMove[]
+  evals: number
+}
+
+const SHIFT_ROUNDS = [
+  [-1, 1],
+  [-2, 2],
+  [-3, 3],
+]
+
+/** Every neighbour of `c`, with a label, in the fixed search order. */
+export function neighbours(c: Candidate, opts: Pick<RefineOptions, 'steps' | 'forcedFirst' | 'orders'>): { move: string; cand: Candidate }[] {
+  const out: { move: string; cand: Candidate }[] = []
+  const k = c.keySteps
+  const firstFree = Math.max(1, opts.forcedFirst)
+  for (let m = 0; m < k.length; m++) {
+    for (const r of opts.orders) {
+      if (r === c.orders[m]) continue
+      const orders = c.orders.slice()
+      orders[m] = r
+      out.push({ move: `order of segment after ${k[m]}: ${c.orders[m]} -> ${r}`, cand: { keySteps: k.slice(), orders } })
+    }
+  }
+  for (const round of SHIFT_ROUNDS) {
+    for (let m = 0; m < k.length; m++) {
+      if (k[m] < firstFree) continue
+      for (const d of round) {
+        const t = k[m] + d
+        const lo = m > 0 ? k[m - 1] : -1
+        const hi = m + 1 < k.length ? k[m + 1] : opts.steps
+        if (t <= lo || t >= hi || t < firstFree) continue
+        const keys = k.slice()
+        keys[m] = t
+        out.push({ move: `shift key ${k[m]} -> ${t}`, cand: { keySteps: keys, orders: c.orders.slice() } })
+      }
+    }
+  }
+  for (let m = 0; m < k.length; m++) {
+    if (k[m] < firstFree) continue
+    const keys = k.filter((_, x) => x !== m)
+    const orders = c.orders.filter((_, x) => x !== m)
+    let gap = -1
+    let at = -1
+    keys.forEach((t, x) => {
+      const end = x + 1 < keys.length ? keys[x + 1] : opts.steps
+      if (end - t > gap) {
+        gap = end - t
+        at = x
+      }
+    })
+    if (gap < 2) continue
+    const t = keys[at] + Math.floor(gap / 2)
+    if (t === k[m]) continue
+    keys.splice(at + 1, 0, t)
+    orders.splice(at + 1, 0, orders[at])
+    out.push({ move: `move key ${k[m]} -> ${t}`, cand: { keySteps: keys, orders } })
+  }
+  return out
+}
+
+export async function refine(start: Candidate, opts: RefineOptions): Promise<RefineResult> {
+  const seen = new Map<string, number>()
+  let evals = 0
+  const judge = async (c: Candidate) => {
+    const key = `${c.keySteps.join(',')}|${c.orders.join(',')}`
+    const hit = seen.get(key)
+    if (hit !== undefined) return hit
+    evals++
+    const e = await opts.evaluate(c)
+    seen.set(key, e)
+    return e
+  }
+  const startError = await judge(start)
+  let best = start
+  let error = startError
+  const moves: AcceptedMove[] = []
+  let list = neighbours(best, opts)
+  let at = 0
+  let sinceImprovement = 0
+  while (evals < opts.maxEvals && list.length > 0 && sinceImprovement < list.length) {
+    const { move, cand } = list[at % list.length]
+    at++
+    sinceImprovement++
+    const e = await judge(cand)
+    if (e < error) {
+      best = cand
+      error = e
+      moves.push({ move, error: e })
+      list = neighbours(best, opts)
+      sinceImprovement = 0
+    }
+  }
+  return { start, startError, best, error, moves, evals }
+}

@@ -1,0 +1,17 @@
+/**
+ * Merges bench:quality JSON outputs (e.g. budgets run as separate processes) into one report.
+ *
+ *   npx tsx scripts/quality-report.ts a.json b.json > report.md
+ */
+import { readFile } from 'node:fs/promises'
+import { renderReport, type Row } from './lib/quality-report.ts'
+
+const files = process.argv.slice(2)
+if (files.length === 0) {
+  process.stderr.write('usage: npx tsx scripts/quality-report.ts RESULTS.json [...]\n')
+  process.exit(2)
+}
+const parts = await Promise.all(files.map(async (f) => JSON.parse(await readFile(f, 'utf8')) as { setup: Record<string, unknown>; results: Row[] }))
+const rows = parts.flatMap((p) => p.results).sort((a, b) => b.steps - a.steps || a.budget - b.budget)
+const minutes = parts.map((p) => Number(p.setup.minutes ?? 0))
+process.stdout.write(renderReport({ ...parts[0].setup, minutes: minutes.map((m) => Number(m.toFixed(1))), runs: files.length }, rows))
