@@ -115,15 +115,15 @@ type Issue = z.core.$ZodIssue
  * and what it allows (read from the same schema's JSON Schema, so ranges are never restated).
  */
 export function validationHook(schema: z.ZodType) {
-  const json = z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any' }) as {
-    properties?: Record<string, { minimum?: number; maximum?: number; enum?: (string | number)[] }>
-  }
-  const props = json.properties ?? {}
+  type Props = Record<string, { minimum?: number; maximum?: number; enum?: (string | number)[] }>
+  // converted on the first invalid request, so building an app stays cheap (Workers isolates)
+  let props: Props | undefined
   return (
     result: { success: boolean; error?: { issues: Issue[] } },
     c: Context,
   ): Response | undefined => {
     if (result.success) return undefined
+    props ??= ((z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any' }) as { properties?: Props }).properties ?? {})
     const issue = result.error!.issues[0]
     return sendError(c, new ApiError(400, describeIssue(issue, props)))
   }

@@ -90,10 +90,13 @@ export function createApp(deps: AppDeps): App {
   registerGenerate(app, deps.generate, limits, deps.apiToken)
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', BEARER)
-  const document = JSON.stringify(app.getOpenAPI31Document(documentFrame(API_VERSION)))
-  app.get('/openapi.json', (c) =>
-    c.body(document, 200, { 'Content-Type': 'application/json', 'Cache-Control': 'public, max-age=300' }),
-  )
+  // built on first request, not with the app: a Worker isolate's first request of any kind
+  // should not pay for turning every schema into JSON Schema
+  let document: string | undefined
+  app.get('/openapi.json', (c) => {
+    document ??= JSON.stringify(app.getOpenAPI31Document(documentFrame(API_VERSION)))
+    return c.body(document, 200, { 'Content-Type': 'application/json', 'Cache-Control': 'public, max-age=300' })
+  })
   if (deps.assets) app.route('/', pageRoutes(deps.assets))
   app.notFound(methodAware(app))
   return app

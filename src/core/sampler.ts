@@ -8,7 +8,7 @@
 import type { ComputePolicy } from './policy.ts'
 import { gaussianNoise } from './rng.ts'
 import type { Solver } from './solver.ts'
-import { TaylorForecaster } from './taylor.ts'
+import { TaylorForecaster, type Forecaster } from './taylor.ts'
 import { concatBatch, sizeOf, type Tensor } from './tensor.ts'
 
 /** A model split at the last transformer block. Single-graph models use an identity head. */
@@ -86,7 +86,8 @@ export async function sample(denoiser: Denoiser, solver: Solver, opts: SampleOpt
     throw new RangeError(`per-segment orders must be integers in [0, 3], got [${orders.join(', ')}]`)
   }
   const maxOrder = Math.max(opts.order, ...orders)
-  const forecaster = new TaylorForecaster(maxOrder, rows * sizeOf(denoiser.featureDims))
+  // the loop needs only the Forecaster interface (reset / update / predict); Taylor is the one we ship
+  const forecaster: Forecaster = new TaylorForecaster(maxOrder, rows * sizeOf(denoiser.featureDims))
   const featureDims = [rows, ...denoiser.featureDims]
   // one buffer for every forecast: the head has consumed it before the next step overwrites it
   const forecastBuffer = new Float32Array(rows * sizeOf(denoiser.featureDims))

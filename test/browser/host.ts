@@ -37,7 +37,7 @@ export interface Host {
   stop(): Promise<void>
 }
 
-/** Starts the Node host with PORT=0 and resolves with its URL once it listens. */
+/** Starts the Node host with PORT=0 and resolves with its URL once it is ready (models warm). */
 export async function startNodeHost(env: Record<string, string> = {}): Promise<Host> {
   if (!existsSync(join(ROOT, 'public', 'index.html'))) {
     throw new Error('public/ is not built: run npm run build:web (npm test does it first)')
@@ -51,8 +51,9 @@ export async function startNodeHost(env: Record<string, string> = {}): Promise<H
     let log = ''
     child.stdout!.on('data', (b: Buffer) => {
       log += b.toString()
+      // the host listens at once and warms its models after; serve the page once it is ready
       const m = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(log)
-      if (m) resolve(m[1])
+      if (m && log.includes('dpcache-edge ready')) resolve(m[1])
     })
     child.on('exit', (code) => reject(new Error(`node host exited with ${code}:\n${log}`)))
   })
