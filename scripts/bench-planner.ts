@@ -14,7 +14,8 @@ function syntheticPact(steps: number, seed: number): Pact {
   for (let i = 0; i < steps; i++) {
     for (let p = 0; p < Math.max(i, 1); p++) {
       for (let j = i + 1; j <= steps; j++) {
-        data[pactIndex(steps, p, i, j)] = ((j - i) / steps) ** 2 * (1 + rng.uniform()) + 0.01 * (i - p) * rng.uniform()
+        data[pactIndex(steps, p, i, j)] =
+          ((j - i) / steps) ** 2 * (1 + rng.uniform()) + 0.01 * (i - p) * rng.uniform()
       }
     }
   }
@@ -29,7 +30,9 @@ function syntheticPact4(steps: number, seed: number): Pact4 {
     for (let p = 0; p <= i; p++) {
       for (let q = 0; q <= p; q++) {
         if ((p === i && i > 0) || (q === p && p > 0)) continue
-        for (let j = i + 1; j <= steps; j++) data[pact4Index(steps, q, p, i, j)] = ((j - i) / steps) ** 2 * (1 + rng.uniform()) + 0.01 * (i - q) * rng.uniform()
+        for (let j = i + 1; j <= steps; j++)
+          data[pact4Index(steps, q, p, i, j)] =
+            ((j - i) / steps) ** 2 * (1 + rng.uniform()) + 0.01 * (i - q) * rng.uniform()
       }
     }
   }
@@ -54,7 +57,9 @@ for (const steps of [50, 100, 200]) {
       times.push(performance.now() - t0)
     }
     times.sort((a, b) => a - b)
-    rows.push(`| ${steps} | ${method} | ${budgets} | ${times[Math.floor(times.length / 2)].toFixed(1)} | ${times[0].toFixed(1)} |`)
+    rows.push(
+      `| ${steps} | ${method} | ${budgets} | ${times[Math.floor(times.length / 2)].toFixed(1)} | ${times[0].toFixed(1)} |`,
+    )
     console.error(rows[rows.length - 1])
   }
 }
@@ -63,8 +68,12 @@ for (const steps of [20, 50]) {
   planAllTriple(pact4)
   const t0 = performance.now()
   const budgets = planAllTriple(pact4).length
-  rows.push(`| ${steps} | exact order-2 (4-D, key triples) | ${budgets} | ${(performance.now() - t0).toFixed(1)} | (1 run) |`)
+  rows.push(
+    `| ${steps} | exact order-2 (4-D, key triples) | ${budgets} | ${(performance.now() - t0).toFixed(1)} | (1 run) |`,
+  )
   console.error(rows[rows.length - 1])
 }
-console.log(`Planner timing (${new Date().toISOString().slice(0, 10)}, Node ${process.version}, forcedFirst 3, no jump limit)\n`)
+console.log(
+  `Planner timing (${new Date().toISOString().slice(0, 10)}, Node ${process.version}, forcedFirst 3, no jump limit)\n`,
+)
 console.log(rows.join('\n'))

@@ -63,7 +63,8 @@ const range = (s: string) => {
 const log = (s: string) => process.stderr.write(`${new Date().toISOString().slice(11, 19)} ${s}\n`)
 const read = async (p: string) => new Uint8Array(await readFile(p))
 const seeds = range(values.seeds!)
-if (seeds.some((s) => s >= 80000 && s < 100000)) throw new Error('--seeds overlap the tuning (80000..) or calibration (90000..) seeds')
+if (seeds.some((s) => s >= 80000 && s < 100000))
+  throw new Error('--seeds overlap the tuning (80000..) or calibration (90000..) seeds')
 const settings = values.settings!.split(';').map((part) => {
   const [steps, budgets] = part.split(':')
   return { steps: Number(steps), budgets: budgets.split(',').map(Number) }
@@ -78,27 +79,60 @@ const cases: Case[] = seeds.map((seed, k) => ({ seed, class: classList[k % class
 const tuneSet = calibrationCases(Number(values['tune-seeds']), 80000, m.classes)
 const tuneCases: Case[] = tuneSet.seeds.map((seed, k) => ({ seed, class: tuneSet.classes[k] }))
 const clfName = values.classifier ?? (values.model!.includes('mnist') ? 'mnist-classifier' : 'none')
-const clf: Classifier | null = clfName === 'none' ? null : await loadClassifier(join(values['models-dir']!, clfName), read)
-const real: FeatureMoments | null = clf ? (await featureMoments(clf, (await loadHeldOut(values['models-dir']!)).images, 1000)).moments : null
-const key = (what: string, extra: object) => ({ what, model: model.fingerprint, guidance, shift, ...extra })
+const clf: Classifier | null =
+  clfName === 'none' ? null : await loadClassifier(join(values['models-dir']!, clfName), read)
+const real: FeatureMoments | null = clf
+  ? (await featureMoments(clf, (await loadHeldOut(values['models-dir']!)).images, 1000)).moments
+  : null
+const key = (what: string, extra: object) => ({
+  what,
+  model: model.fingerprint,
+  guidance,
+  shift,
+  ...extra,
+})
 const fullImages = (steps: number, cs: readonly Case[]) =>
-  cached(values.cache!, key('full-images', { steps, cs }), async () => ({ images: [(await runRecipe(model.denoiser, staticRecipe('1'.repeat(steps), 1), cs, guidance, chunk, shift)).images] }))
+  cached(values.cache!, key('full-images', { steps, cs }), async () => ({
+    images: [
+      (
+        await runRecipe(
+          model.denoiser,
+          staticRecipe('1'.repeat(steps), 1),
+          cs,
+          guidance,
+          chunk,
+          shift,
+        )
+      ).images,
+    ],
+  }))
 const store = fileScheduleStore(values.schedules!)
 const rows: Row[] = []
 const started = performance.now()
 
 for (const { steps, budgets } of settings) {
   const shipped = await store.get(values.model!, steps)
-  if (!shipped) throw new Error(`no shipped ${steps}-step schedule for ${values.model}: run npm run schedules first`)
+  if (!shipped)
+    throw new Error(
+      `no shipped ${steps}-step schedule for ${values.model}: run npm run schedules first`,
+    )
   // 1. calibration trajectories (the schedule's own seeds), references, cost tensors
   const { seeds: calSeeds, classes: calClasses } = shipped.calibration
-  if (!calSeeds || !calClasses) throw new Error(`the ${steps}-step schedule of ${values.model} is imported: bench:quality needs one calibrated on this model`)
+  if (!calSeeds || !calClasses)
+    throw new Error(
+      `the ${steps}-step schedule of ${values.model} is imported: bench:quality needs one calibrated on this model`,
+    )
   const calSet = { seeds: calSeeds, classes: calClasses }
   const cal = await cached(values.cache!, key('calibration', { steps, ...calSet }), async () => {
     const c = await calibrateFull(model.denoiser, { steps, ...calSet, guidance, shift })
     return { features: c.features as Float32Array[][], latents: c.latents, images: [c.images] }
   })
-  const calibration = { features: cal.features, latents: cal.latents, images: cal.images[0], ...calSet }
+  const calibration = {
+    features: cal.features,
+    latents: cal.latents,
+    images: cal.images[0],
+    ...calSet,
+  }
   const tuneRefs = (await fullImages(steps, tuneCases)).images[0]
   const refs = (await fullImages(steps, cases)).images[0]
   const f = shipped.forecaster
@@ -110,38 +144,84 @@ for (const { steps, budgets } of settings) {
     ? await Promise.all(
         files.map(async (f) => {
           const bytes = await read(join(values.schedules!, f.file))
-          if (createHash('sha256').update(bytes).digest('hex') !== f.sha256) throw new Error(`${f.file} does not match its sha256 in the schedule`)
+          if (createHash('sha256').update(bytes).digest('hex') !== f.sha256)
+            throw new Error(`${f.file} does not match its sha256 in the schedule`)
           return { order: f.order, pact: { steps, data: Float64Array.from(parseNpy(bytes).data) } }
         }),
       )
-    : orders.map((order) => ({ order, pact: buildPact(calibration.features, { ...costOpts, order }) }))
-  const pact1 = byOrder.find((b) => b.order === 1)?.pact ?? buildPact(calibration.features, { ...costOpts, order: 1 })
+    : orders.map((order) => ({
+        order,
+        pact: buildPact(calibration.features, { ...costOpts, order }),
+      }))
+  const pact1 =
+    byOrder.find((b) => b.order === 1)?.pact ??
+    buildPact(calibration.features, { ...costOpts, order: 1 })
   const forcedFirst = shipped.planner.forcedFirst
   // 2. the DP part of the shipped schedule must be what this calibration plans
   const dp = planAllOrders({ byOrder }, { forcedFirst, maxJump: shipped.planner.maxJump })
   for (const p of shipped.plans) {
     const rec = shipped.refinement?.plans.find((r) => r.budget === p.budget)
-    const want = rec ? rec.start : { keySteps: p.keySteps, orders: p.orders ?? p.keySteps.map(() => f.order) }
+    const want = rec
+      ? rec.start
+      : { keySteps: p.keySteps, orders: p.orders ?? p.keySteps.map(() => f.order) }
     const got = dp.find((d) => d.budget === p.budget)
     const gotOrders = f.orders ? got?.orders : got?.keySteps.map(() => f.order)
-    if (!got || got.keySteps.join() !== want.keySteps.join() || gotOrders?.join() !== want.orders.join()) {
-      throw new Error(`${steps} steps, K=${p.budget}: the DP plan differs from the shipped schedule's (recompute the schedules)`)
+    if (
+      !got ||
+      got.keySteps.join() !== want.keySteps.join() ||
+      gotOrders?.join() !== want.orders.join()
+    ) {
+      throw new Error(
+        `${steps} steps, K=${p.budget}: the DP plan differs from the shipped schedule's (recompute the schedules)`,
+      )
     }
   }
-  log(`${steps} steps: shipped DP part reproduced (${orders.length > 1 ? `orders ${orders.join(',')}` : `order ${f.order}`}, ${f.metric}, forcedFirst ${forcedFirst}); refined budgets: ${shipped.refinement?.plans.filter((r) => r.shipped === 'refined').map((r) => r.budget).join(',') || 'none'}`)
-  const plansOf = (list: { budget: number; keySteps: number[]; orders?: number[] }[], order: number) => new Map(list.map((p) => [p.budget, { keySteps: p.keySteps, orders: p.orders, order }]))
-  const ablations = [{ label: 'DP, order 1 only (v1 recipe)', plans: plansOf(planAll(pact1, { forcedFirst }), 1) }]
-  if (f.orders) ablations.push({ label: 'DP, per-segment orders, not refined', plans: plansOf(dp, f.order) })
+  log(
+    `${steps} steps: shipped DP part reproduced (${orders.length > 1 ? `orders ${orders.join(',')}` : `order ${f.order}`}, ${f.metric}, forcedFirst ${forcedFirst}); refined budgets: ${
+      shipped.refinement?.plans
+        .filter((r) => r.shipped === 'refined')
+        .map((r) => r.budget)
+        .join(',') || 'none'
+    }`,
+  )
+  const plansOf = (
+    list: { budget: number; keySteps: number[]; orders?: number[] }[],
+    order: number,
+  ) => new Map(list.map((p) => [p.budget, { keySteps: p.keySteps, orders: p.orders, order }]))
+  const ablations = [
+    { label: 'DP, order 1 only (v1 recipe)', plans: plansOf(planAll(pact1, { forcedFirst }), 1) },
+  ]
+  if (f.orders)
+    ablations.push({ label: 'DP, per-segment orders, not refined', plans: plansOf(dp, f.order) })
   // 3. LeMiCa's edge weights on the first calibration seeds, edges capped just above N / min K
   const lemSeeds = Number(values['lemica-seeds'])
-  const cap = values['lemica-cap'] ? Number(values['lemica-cap']) : Math.ceil(steps / Math.min(...budgets)) + 1
+  const cap = values['lemica-cap']
+    ? Number(values['lemica-cap'])
+    : Math.ceil(steps / Math.min(...budgets)) + 1
   const lt = performance.now()
-  const lem = await cached(values.cache!, key('lemica', { steps, cap, seeds: calSet.seeds.slice(0, lemSeeds) }), async () => {
-    const sub = { features: calibration.features.slice(0, lemSeeds), latents: calibration.latents.slice(0, lemSeeds), images: calibration.images.slice(0, lemSeeds) }
-    const w = await lemicaWeights(model.denoiser, sub, { steps, classes: calSet.classes, guidance, shift, cap, onProgress: (d, t) => d % 10 === 0 && log(`lemica edges ${d}/${t}`) })
-    return { weights: [[Float32Array.from(w)]] }
-  })
-  log(`lemica edge weights (${lemSeeds} seeds, cap ${cap}) ready in ${((performance.now() - lt) / 1000).toFixed(0)} s`)
+  const lem = await cached(
+    values.cache!,
+    key('lemica', { steps, cap, seeds: calSet.seeds.slice(0, lemSeeds) }),
+    async () => {
+      const sub = {
+        features: calibration.features.slice(0, lemSeeds),
+        latents: calibration.latents.slice(0, lemSeeds),
+        images: calibration.images.slice(0, lemSeeds),
+      }
+      const w = await lemicaWeights(model.denoiser, sub, {
+        steps,
+        classes: calSet.classes,
+        guidance,
+        shift,
+        cap,
+        onProgress: (d, t) => d % 10 === 0 && log(`lemica edges ${d}/${t}`),
+      })
+      return { weights: [[Float32Array.from(w)]] }
+    },
+  )
+  log(
+    `lemica edge weights (${lemSeeds} seeds, cap ${cap}) ready in ${((performance.now() - lt) / 1000).toFixed(0)} s`,
+  )
   if (values['warm-only']) continue // fills the cache (calibration, references, LeMiCa) only
   const setting = {
     denoiser: model.denoiser,
@@ -165,12 +245,14 @@ for (const { steps, budgets } of settings) {
     const entries = await entriesFor(setting, budget)
     let reference: number[] | null = null
     for (const e of entries) {
-      const tune = e.method === 'dpcache' ? (await tuneScore(setting.tune, e.recipe)).psnr : undefined
+      const tune =
+        e.method === 'dpcache' ? (await tuneScore(setting.tune, e.recipe)).psnr : undefined
       const out = await runRecipe(model.denoiser, e.recipe, cases, guidance, chunk, shift)
       const per = psnrs(out.images, refs)
       if (e.method === 'dpcache' && !e.variant) reference = per
       const side = m.image.height
-      const ss = out.images.reduce((s, im, k) => s + ssim(im, refs[k], side, side), 0) / cases.length
+      const ss =
+        out.images.reduce((s, im, k) => s + ssim(im, refs[k], side, side), 0) / cases.length
       let accuracy: number | null = null
       let frechet: number | null = null
       if (clf && real) {
@@ -180,13 +262,45 @@ for (const { steps, budgets } of settings) {
         accuracy = fm.predicted.filter((c, k) => c === cases[k].class).length / cases.length
         frechet = frechetDistance(fm.moments, real)
       }
-      const row: Row = { steps, budget, method: e.method, variant: e.variant, setting: e.setting, nfe: out.nfe, tuneNfe: e.tuneNfe, tunePsnr: tune, msPerImage: out.msPerImage, ...summarise(per), ssim: ss, accuracy, frechet, paired: reference && reference !== per ? paired(reference, per) : null, psnrs: per.map((p) => Number(p.toFixed(3))) }
+      const row: Row = {
+        steps,
+        budget,
+        method: e.method,
+        variant: e.variant,
+        setting: e.setting,
+        nfe: out.nfe,
+        tuneNfe: e.tuneNfe,
+        tunePsnr: tune,
+        msPerImage: out.msPerImage,
+        ...summarise(per),
+        ssim: ss,
+        accuracy,
+        frechet,
+        paired: reference && reference !== per ? paired(reference, per) : null,
+        psnrs: per.map((p) => Number(p.toFixed(3))),
+      }
       rows.push(row)
-      log(`${steps}/${budget} ${(e.method + (e.variant ? ` [${e.variant}]` : '')).padEnd(48)} NFE ${out.nfe.toFixed(2)}  PSNR ${row.mean.toFixed(2)} +- ${row.se.toFixed(2)}${row.paired ? `  ours-this ${row.paired.diff.toFixed(2)} +- ${row.paired.se.toFixed(2)}, wins ${(100 * row.paired.wins).toFixed(0)}%` : ''}${tune !== undefined ? `  (tuning ${tune.toFixed(2)})` : ''}${e.setting ? `  ${e.setting}` : ''}`)
+      log(
+        `${steps}/${budget} ${(e.method + (e.variant ? ` [${e.variant}]` : '')).padEnd(48)} NFE ${out.nfe.toFixed(2)}  PSNR ${row.mean.toFixed(2)} +- ${row.se.toFixed(2)}${row.paired ? `  ours-this ${row.paired.diff.toFixed(2)} +- ${row.paired.se.toFixed(2)}, wins ${(100 * row.paired.wins).toFixed(0)}%` : ''}${tune !== undefined ? `  (tuning ${tune.toFixed(2)})` : ''}${e.setting ? `  ${e.setting}` : ''}`,
+      )
     }
     log(`${steps}/${budget} done in ${((performance.now() - bt) / 1000).toFixed(0)} s`)
-    const setup = { model: values.model, guidance, shift, heldOut: values.seeds, classes: values.classes, tuneSeeds: tuneSet.seeds, calibrationSeeds: calSet.seeds, budcacheEvals: setting.budcacheEvals, lemicaSeeds: lemSeeds, date: new Date().toISOString().slice(0, 10), node: process.version, minutes: (performance.now() - started) / 60000 }
-    if (values.json) await writeFileAtomic(values.json, JSON.stringify({ setup, results: rows }, null, 1) + '\n')
+    const setup = {
+      model: values.model,
+      guidance,
+      shift,
+      heldOut: values.seeds,
+      classes: values.classes,
+      tuneSeeds: tuneSet.seeds,
+      calibrationSeeds: calSet.seeds,
+      budcacheEvals: setting.budcacheEvals,
+      lemicaSeeds: lemSeeds,
+      date: new Date().toISOString().slice(0, 10),
+      node: process.version,
+      minutes: (performance.now() - started) / 60000,
+    }
+    if (values.json)
+      await writeFileAtomic(values.json, JSON.stringify({ setup, results: rows }, null, 1) + '\n')
     if (values.out) await writeFileAtomic(values.out, renderReport(setup, rows))
   }
 }

@@ -44,31 +44,41 @@ const log = (s: string) => (values.json ? console.error(s) : process.stderr.writ
 /** A backend at a thread count, e.g. "cpu:2" (threads default to 1). */
 const lanes = values.backends!.split(',').map((s) => {
   const [name, t] = s.split(':')
-  return { label: s.includes(':') ? `${name} ${t} thread${t === '1' ? '' : 's'}` : name, backend: checkBackend(name), threads: Number(t ?? 1) }
+  return {
+    label: s.includes(':') ? `${name} ${t} thread${t === '1' ? '' : 's'}` : name,
+    backend: checkBackend(name),
+    threads: Number(t ?? 1),
+  }
 })
 const here = await availableBackends()
 const skipped: string[] = []
 const local = lanes.filter((l) => {
   if (here.includes(l.backend)) return true
-  if (!(l.backend === 'webgpu' && !isDeno)) skipped.push(`${l.label}: not available in this runtime (available: ${here.join(', ')})`)
+  if (!(l.backend === 'webgpu' && !isDeno))
+    skipped.push(`${l.label}: not available in this runtime (available: ${here.join(', ')})`)
   return false
 })
 
 const read = async (p: string) => new Uint8Array(await readFile(p))
 const dir = `${values['models-dir']}/${values.model}`
 const models = new Map<string, LoadedModel>()
-for (const l of local) models.set(l.label, await loadModel(dir, read, { backend: l.backend, threads: l.threads }))
+for (const l of local)
+  models.set(l.label, await loadModel(dir, read, { backend: l.backend, threads: l.threads }))
 const schedule = await fileScheduleStore(values.schedules!).get(values.model!, steps)
-if (!schedule) throw new Error(`no ${steps}-step schedule for ${values.model} under ${values.schedules}`)
+if (!schedule)
+  throw new Error(`no ${steps}-step schedule for ${values.model} under ${values.schedules}`)
 const anyModel = [...models.values()][0]
 const guidance = anyModel?.manifest.defaultGuidance ?? 1
 const configs = [
   { label: `full ${steps}`, budget: steps, mask: '1'.repeat(steps) },
-  ...values.budgets!.split(',').map(Number).map((k) => {
-    const plan = schedule.plans.find((p) => p.budget === k)
-    if (!plan) throw new Error(`schedule has no K=${k}`)
-    return { label: `K=${k}`, budget: k, mask: plan.mask }
-  }),
+  ...values
+    .budgets!.split(',')
+    .map(Number)
+    .map((k) => {
+      const plan = schedule.plans.find((p) => p.budget === k)
+      if (!plan) throw new Error(`schedule has no K=${k}`)
+      return { label: `K=${k}`, budget: k, mask: plan.mask }
+    }),
 ]
 
 /** lane|config|batch -> per-run totals (ms). */
@@ -86,7 +96,8 @@ const run = (m: LoadedModel, mask: string, batch: number) =>
   })
 // warm-up: kernels, shaders, JIT and memory growth at every batch size, on every lane (the
 // cheapest plan calls the same graphs at the same shapes as full steps)
-for (const m of models.values()) for (const batch of batches) await run(m, configs[configs.length - 1].mask, batch)
+for (const m of models.values())
+  for (const batch of batches) await run(m, configs[configs.length - 1].mask, batch)
 for (let r = 0; r < repeats; r++) {
   for (const batch of batches)
     for (const c of configs)
@@ -107,9 +118,31 @@ if (values.json) {
   if (lanes.some((l) => l.backend === 'webgpu') && !isDeno) {
     const child = spawnSync(
       'npx',
-      ['deno', 'run', '-A', '--unstable-webgpu', '--no-check', '--node-modules-dir=manual', 'scripts/bench-speed.ts', '--json',
-        '--backends', 'webgpu', '--repeats', values['webgpu-repeats']!, '--batches', values.batches!, '--budgets', values.budgets!, '--steps', String(steps)],
-      { encoding: 'utf8', timeout: 1_200_000, env: { ...process.env, XDG_RUNTIME_DIR: process.env.XDG_RUNTIME_DIR ?? '/tmp' } },
+      [
+        'deno',
+        'run',
+        '-A',
+        '--unstable-webgpu',
+        '--no-check',
+        '--node-modules-dir=manual',
+        'scripts/bench-speed.ts',
+        '--json',
+        '--backends',
+        'webgpu',
+        '--repeats',
+        values['webgpu-repeats']!,
+        '--batches',
+        values.batches!,
+        '--budgets',
+        values.budgets!,
+        '--steps',
+        String(steps),
+      ],
+      {
+        encoding: 'utf8',
+        timeout: 1_200_000,
+        env: { ...process.env, XDG_RUNTIME_DIR: process.env.XDG_RUNTIME_DIR ?? '/tmp' },
+      },
     )
     const last = child.stdout?.trim().split('\n').pop() ?? ''
     try {
@@ -118,7 +151,9 @@ if (values.json) {
       skipped.push(...got.skipped)
       if (Object.keys(got.medians).length) order.push('webgpu')
     } catch {
-      skipped.push(`webgpu: the Deno run gave no result (${child.error?.message ?? `exit ${child.status}`}): ${(child.stderr ?? '').trim().split('\n').slice(-2).join(' ')}`)
+      skipped.push(
+        `webgpu: the Deno run gave no result (${child.error?.message ?? `exit ${child.status}`}): ${(child.stderr ?? '').trim().split('\n').slice(-2).join(' ')}`,
+      )
     }
   }
   console.log(report(order, medians))
@@ -130,21 +165,41 @@ function report(order: string[], m: Medians): string {
   const lines = [
     `Speed: ${values.model}, ${steps} Euler steps, guidance ${guidance} (cond + uncond rows in one call), median of ${repeats} interleaved rounds (webgpu: ${values['webgpu-repeats']}, in Deno after the others); ${new Date().toISOString().slice(0, 10)}, Node ${process.version}.`,
     '',
-    '| batch | config | NFE | ' + order.map((l) => `${l} ms / image`).join(' | ') + ' | ' + order.map((l) => `${l} speedup vs full`).join(' | ') + ' |',
-    '|---|---|---|' + order.map(() => '---|').join('').repeat(2),
+    '| batch | config | NFE | ' +
+      order.map((l) => `${l} ms / image`).join(' | ') +
+      ' | ' +
+      order.map((l) => `${l} speedup vs full`).join(' | ') +
+      ' |',
+    '|---|---|---|' +
+      order
+        .map(() => '---|')
+        .join('')
+        .repeat(2),
   ]
   for (const batch of batches) {
     for (const c of configs) {
       const perImage = order.map((l) => (at(l, c.label, batch) / batch).toFixed(2))
-      const speedup = order.map((l) => `${(at(l, configs[0].label, batch) / at(l, c.label, batch)).toFixed(2)}x`)
-      lines.push(`| ${batch} | ${c.label} | ${c.budget} | ${perImage.join(' | ')} | ${speedup.join(' | ')} |`)
+      const speedup = order.map(
+        (l) => `${(at(l, configs[0].label, batch) / at(l, c.label, batch)).toFixed(2)}x`,
+      )
+      lines.push(
+        `| ${batch} | ${c.label} | ${c.budget} | ${perImage.join(' | ')} | ${speedup.join(' | ')} |`,
+      )
     }
   }
-  lines.push('', '| batch | config | ' + order.map((l) => `${l} vs wasm (per image, higher is faster)`).join(' | ') + ' |', '|---|---|' + order.map(() => '---|').join(''))
+  lines.push(
+    '',
+    '| batch | config | ' +
+      order.map((l) => `${l} vs wasm (per image, higher is faster)`).join(' | ') +
+      ' |',
+    '|---|---|' + order.map(() => '---|').join(''),
+  )
   if (order.includes('wasm')) {
     for (const batch of batches)
       for (const c of configs)
-        lines.push(`| ${batch} | ${c.label} | ${order.map((l) => `${(at('wasm', c.label, batch) / at(l, c.label, batch)).toFixed(2)}x`).join(' | ')} |`)
+        lines.push(
+          `| ${batch} | ${c.label} | ${order.map((l) => `${(at('wasm', c.label, batch) / at(l, c.label, batch)).toFixed(2)}x`).join(' | ')} |`,
+        )
   }
   return lines.join('\n')
 }

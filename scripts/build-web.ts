@@ -12,7 +12,17 @@
  * Built into a temporary folder and swapped in with renames, so a failed build never leaves
  * a half-written public/ behind.
  */
-import { copyFile, cp, mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises'
+import {
+  copyFile,
+  cp,
+  mkdir,
+  readdir,
+  readFile,
+  rename,
+  rm,
+  stat,
+  writeFile,
+} from 'node:fs/promises'
 import { createRequire } from 'node:module'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -35,11 +45,16 @@ async function servableModels(modelsDir: string): Promise<{ id: string; files: s
   for (const id of (await readdir(modelsDir)).sort()) {
     let manifest
     try {
-      manifest = parseManifest(JSON.parse(await readFile(join(modelsDir, id, 'manifest.json'), 'utf8')), id)
+      manifest = parseManifest(
+        JSON.parse(await readFile(join(modelsDir, id, 'manifest.json'), 'utf8')),
+        id,
+      )
     } catch {
       continue // the classifier and data files are not generative models
     }
-    const graphs = Object.values(manifest.graphs as Record<string, { file: string }>).map((g) => g.file)
+    const graphs = Object.values(manifest.graphs as Record<string, { file: string }>).map(
+      (g) => g.file,
+    )
     out.push({ id, files: ['manifest.json', ...graphs] })
   }
   return out
@@ -85,7 +100,8 @@ async function main() {
   const ort = join(tmp, 'static', 'ort')
   await mkdir(ort, { recursive: true })
   for (const build of ['ort-wasm-simd-threaded', 'ort-wasm-simd-threaded.asyncify']) {
-    for (const ext of ['.mjs', '.wasm']) await copyFile(join(ortDist, build + ext), join(ort, build + ext))
+    for (const ext of ['.mjs', '.wasm'])
+      await copyFile(join(ortDist, build + ext), join(ort, build + ext))
   }
   const swagger = join(tmp, 'static', 'swagger-ui-dist')
   await mkdir(swagger, { recursive: true })
@@ -95,7 +111,8 @@ async function main() {
   await cp(join(ROOT, 'schedules'), join(tmp, 'schedules'), { recursive: true })
   for (const m of await servableModels(join(ROOT, 'models'))) {
     await mkdir(join(tmp, 'models', m.id), { recursive: true })
-    for (const f of m.files) await copyFile(join(ROOT, 'models', m.id, f), join(tmp, 'models', m.id, f))
+    for (const f of m.files)
+      await copyFile(join(ROOT, 'models', m.id, f), join(tmp, 'models', m.id, f))
   }
   const tooLarge: string[] = []
   const walk = async (dir: string): Promise<void> => {
@@ -112,7 +129,9 @@ async function main() {
   await rename(OUT, old).catch(() => undefined)
   await rename(tmp, OUT)
   await rm(old, { recursive: true, force: true })
-  console.log(`public/ built (over the Workers asset limit, ignored there: ${tooLarge.join(', ') || 'none'})`)
+  console.log(
+    `public/ built (over the Workers asset limit, ignored there: ${tooLarge.join(', ') || 'none'})`,
+  )
 }
 
 await main()

@@ -14,10 +14,17 @@ import { runRecipe, staticRecipe } from './lib/quality-methods.ts'
 import { uniformMask } from '../src/core/policy.ts'
 
 const { values } = parseArgs({
-  options: { budget: { type: 'string', default: '10' }, seed: { type: 'string', default: '0' }, out: { type: 'string', default: 'docs/compare-k10.png' } },
+  options: {
+    budget: { type: 'string', default: '10' },
+    seed: { type: 'string', default: '0' },
+    out: { type: 'string', default: 'docs/compare-k10.png' },
+  },
 })
 const budget = Number(values.budget)
-const model = await loadModel('models/tiny-dit-mnist', async (p) => new Uint8Array(await readFile(p)))
+const model = await loadModel(
+  'models/tiny-dit-mnist',
+  async (p) => new Uint8Array(await readFile(p)),
+)
 const schedule = await fileScheduleStore('schedules').get('tiny-dit-mnist', 50)
 const plan = schedule?.plans.find((p) => p.budget === budget)
 if (!schedule || !plan) throw new Error(`no shipped K=${budget} plan`)
@@ -31,7 +38,9 @@ const rows = [
 ] as const
 const images: Float32Array[] = []
 for (const [label, recipe] of rows) {
-  images.push(...(await runRecipe(model.denoiser, recipe, cases, model.manifest.defaultGuidance, 10)).images)
+  images.push(
+    ...(await runRecipe(model.denoiser, recipe, cases, model.manifest.defaultGuidance, 10)).images,
+  )
   process.stderr.write(`row: ${label}\n`)
 }
 // one row per method, labelled on the left, 10 columns, 3x nearest-neighbour upscale, a
@@ -44,7 +53,17 @@ const labelWidth = Math.max(...rows.map(([label]) => textWidth(label, font))) + 
 const width = labelWidth + 10 * side
 const height = rows.length * side + (rows.length - 1) * gap
 const data = new Uint8Array(width * height).fill(40)
-rows.forEach(([label], r) => drawText(data, width, labelWidth - 12 - textWidth(label, font), r * (side + gap) + (side - 7 * font) / 2, label, font, 235))
+rows.forEach(([label], r) =>
+  drawText(
+    data,
+    width,
+    labelWidth - 12 - textWidth(label, font),
+    r * (side + gap) + (side - 7 * font) / 2,
+    label,
+    font,
+    235,
+  ),
+)
 images.forEach((img, k) => {
   const top = Math.floor(k / 10) * (side + gap)
   const left = labelWidth + (k % 10) * side

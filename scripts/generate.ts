@@ -12,7 +12,12 @@ import { loadEngine, resolveRequest } from '../src/runtime/engine.ts'
 import { BackendUnavailableError } from '../src/runtime/ort.ts'
 import { encodePng } from '../src/runtime/png.ts'
 import { fileScheduleStore } from '../src/runtime/schedule-files.ts'
-import { GENERATE_USAGE, GenerateUsageError, parseGenerateArgs, type GenerateArgs } from './lib/generate-args.ts'
+import {
+  GENERATE_USAGE,
+  GenerateUsageError,
+  parseGenerateArgs,
+  type GenerateArgs,
+} from './lib/generate-args.ts'
 
 function fail(message: string, code = 2): never {
   process.stderr.write(`error: ${message}\n`)
@@ -40,23 +45,49 @@ const engine = await loadEngine({
   threads: args.threads,
 }).catch((e: Error) =>
   // a backend that cannot start here names the ones that can: a usage error, exit 2
-  e instanceof BackendUnavailableError ? fail(e.message) : fail(`cannot load model '${args.model}' from ${args.modelsDir}: ${e.message}`, 1),
+  e instanceof BackendUnavailableError
+    ? fail(e.message)
+    : fail(`cannot load model '${args.model}' from ${args.modelsDir}: ${e.message}`, 1),
 )
 const info = engine.models()[0]
-if (args.class >= info.classes) fail(`--class must be an integer in [0, ${info.classes - 1}] for ${args.model}, got ${args.class}`)
+if (args.class >= info.classes)
+  fail(
+    `--class must be an integer in [0, ${info.classes - 1}] for ${args.model}, got ${args.class}`,
+  )
 const guidance = args.guidance ?? info.defaultGuidance
-const items = Array.from({ length: args.batch }, (_, k) => ({ class: args.class, seed: args.seed + k }))
-const selector = args.speedup !== undefined ? { speedup: args.speedup } : args.budget !== undefined ? { budget: args.budget } : {}
-const plan = await resolveRequest(info, fileScheduleStore(args.schedules), { steps: args.steps, ...selector }).catch((e: Error) => {
+const items = Array.from({ length: args.batch }, (_, k) => ({
+  class: args.class,
+  seed: args.seed + k,
+}))
+const selector =
+  args.speedup !== undefined
+    ? { speedup: args.speedup }
+    : args.budget !== undefined
+      ? { budget: args.budget }
+      : {}
+const plan = await resolveRequest(info, fileScheduleStore(args.schedules), {
+  steps: args.steps,
+  ...selector,
+}).catch((e: Error) => {
   if (!(e instanceof PlanError)) throw e
   // the resolver's errors are the API's 4xx: say which flag and what it allows, in one line
-  const allowed = Array.isArray(e.allowed) ? `: one of ${e.allowed.join(', ')}` : e.allowed ? `: ${JSON.stringify(e.allowed)}` : ''
+  const allowed = Array.isArray(e.allowed)
+    ? `: one of ${e.allowed.join(', ')}`
+    : e.allowed
+      ? `: ${JSON.stringify(e.allowed)}`
+      : ''
   return fail(`${e.message}${e.field ? ` (--${e.field}${allowed})` : ''}`)
 })
 const out = await engine.generate({ plan, guidance, items })
 const { steps, budget } = plan
 const file = args.out ?? `${args.model}-c${args.class}-s${args.seed}-k${budget}.png`
-await writeFile(file, encodePng(out.images.map((im) => im.pixels), info.image).png)
+await writeFile(
+  file,
+  encodePng(
+    out.images.map((im) => im.pixels),
+    info.image,
+  ).png,
+)
 const t = out.timing
 process.stdout.write(
   `${file}: class ${args.class}, seeds ${args.seed}..${args.seed + args.batch - 1}, ${steps} steps, NFE ${out.nfe} (${(steps / out.nfe).toFixed(2)}x fewer trunk calls)\n` +

@@ -21,9 +21,15 @@ interface Tensor {
   at(p: number, i: number, j: number): number
 }
 
-async function committed(model: string): Promise<{ schedule: Schedule; tensor: Tensor; data: Float64Array }> {
-  const schedule = parseSchedule(JSON.parse(await readFile(join(root, 'schedules', model, '50.json'), 'utf8')))
-  const npy = parseNpy(new Uint8Array(await readFile(join(root, 'schedules', schedule.calibration.pactFile))))
+async function committed(
+  model: string,
+): Promise<{ schedule: Schedule; tensor: Tensor; data: Float64Array }> {
+  const schedule = parseSchedule(
+    JSON.parse(await readFile(join(root, 'schedules', model, '50.json'), 'utf8')),
+  )
+  const npy = parseNpy(
+    new Uint8Array(await readFile(join(root, 'schedules', schedule.calibration.pactFile))),
+  )
   const data = Float64Array.from(npy.data)
   const n = npy.shape[0]
   return { schedule, data, tensor: { n, at: (p, i, j) => data[(p * (n + 1) + i) * (n + 1) + j] } }
@@ -69,7 +75,10 @@ function bruteForce(t: Tensor, forced: number, jump: number): Map<number, number
     const gaps = keys.map((k, m) => (m + 1 < keys.length ? keys[m + 1] : t.n) - k)
     if (gaps.some((g) => g > jump)) continue
     let cost = 0
-    keys.forEach((k, m) => (cost += t.at(m === 0 ? k : keys[m - 1], k, m + 1 < keys.length ? keys[m + 1] : t.n)))
+    keys.forEach(
+      (k, m) =>
+        (cost += t.at(m === 0 ? k : keys[m - 1], k, m + 1 < keys.length ? keys[m + 1] : t.n)),
+    )
     if (cost < (best.get(keys.length) ?? Infinity)) best.set(keys.length, cost)
   }
   return best
@@ -82,10 +91,21 @@ describe.each(['flux.1-dev', 'wan2.1'])('%s schedule (released tensor)', async (
 
   it("records the paper's settings and leaves what the release does not say as null", () => {
     expect(schedule.steps).toBe(50)
-    expect(schedule.planner).toEqual({ method: 'exact', forcedFirst: FORCED_FIRST, forcedLast: 0, maxJump: MAX_JUMP })
+    expect(schedule.planner).toEqual({
+      method: 'exact',
+      forcedFirst: FORCED_FIRST,
+      forcedLast: 0,
+      maxJump: MAX_JUMP,
+    })
     expect(schedule.solver.shift).toBeNull()
     expect(schedule.modelSha256).toBeNull()
-    expect(schedule.calibration).toMatchObject({ source: 'imported', samples: null, seeds: null, classes: null, guidance: null })
+    expect(schedule.calibration).toMatchObject({
+      source: 'imported',
+      samples: null,
+      seeds: null,
+      classes: null,
+      guidance: null,
+    })
     expect(schedule.calibration.origin?.licence).toBe('Apache-2.0')
     expect(schedule.calibration.origin?.source).toMatch(/DPCache official release/)
   })
@@ -93,7 +113,9 @@ describe.each(['flux.1-dev', 'wan2.1'])('%s schedule (released tensor)', async (
   it('every plan costs the optimum computed without the planner', () => {
     const budgets = schedule.plans.map((p) => p.budget)
     // keys 0, 1, 2, then gaps of at most 15 from step 2 to the end (50): ceil(48 / 15) - 1 = 3 more keys
-    expect(budgets[0]).toBe(Math.max(FORCED_FIRST, 1) + Math.ceil((tensor.n - (FORCED_FIRST - 1)) / MAX_JUMP) - 1)
+    expect(budgets[0]).toBe(
+      Math.max(FORCED_FIRST, 1) + Math.ceil((tensor.n - (FORCED_FIRST - 1)) / MAX_JUMP) - 1,
+    )
     expect(budgets.at(-1)).toBe(50)
     for (const k of [budgets[0], 8, 10, 13, 17, 25, 40]) {
       const plan = schedule.plans.find((p) => p.budget === k)!
@@ -110,19 +132,30 @@ describe.each(['flux.1-dev', 'wan2.1'])('%s schedule (released tensor)', async (
     ] as const) {
       const t = truncate(tensor, m)
       const sub = new Float64Array(m * (m + 1) * (m + 1))
-      for (let p = 0; p < m; p++) for (let i = 0; i < m; i++) for (let j = 0; j <= m; j++) sub[(p * (m + 1) + i) * (m + 1) + j] = t.at(p, i, j)
+      for (let p = 0; p < m; p++)
+        for (let i = 0; i < m; i++)
+          for (let j = 0; j <= m; j++) sub[(p * (m + 1) + i) * (m + 1) + j] = t.at(p, i, j)
       const brute = bruteForce(t, FORCED_FIRST, jump)
-      const plans = planAll({ steps: m, data: sub }, { method: 'exact', forcedFirst: FORCED_FIRST, maxJump: jump })
+      const plans = planAll(
+        { steps: m, data: sub },
+        { method: 'exact', forcedFirst: FORCED_FIRST, maxJump: jump },
+      )
       expect(plans.map((p) => p.budget)).toEqual([...brute.keys()].sort((a, b) => a - b))
       for (const p of plans) {
-        expect(close(p.cost, brute.get(p.budget)!), `m=${m} K=${p.budget}: ${p.cost} vs ${brute.get(p.budget)}`).toBe(true)
+        expect(
+          close(p.cost, brute.get(p.budget)!),
+          `m=${m} K=${p.budget}: ${p.cost} vs ${brute.get(p.budget)}`,
+        ).toBe(true)
         expect(close(optimum(t, p.budget, FORCED_FIRST, jump), brute.get(p.budget)!)).toBe(true)
       }
     }
   })
 
   it("records the paper's greedy cost: never cheaper than ours, dearer at several budgets", () => {
-    const greedy = planAll({ steps: 50, data }, { method: 'greedy', forcedFirst: FORCED_FIRST, maxJump: MAX_JUMP })
+    const greedy = planAll(
+      { steps: 50, data },
+      { method: 'greedy', forcedFirst: FORCED_FIRST, maxJump: MAX_JUMP },
+    )
     let dearer = 0
     for (const p of schedule.plans) {
       const g = greedy.find((q) => q.budget === p.budget)!
@@ -137,8 +170,13 @@ describe.each(['flux.1-dev', 'wan2.1'])('%s schedule (released tensor)', async (
 describe("the paper's greedy planner on the FLUX.1-dev tensor", () => {
   it('reproduces the key steps the paper publishes', async () => {
     const { data } = await committed('flux.1-dev')
-    const greedy = planAll({ steps: 50, data }, { method: 'greedy', forcedFirst: FORCED_FIRST, maxJump: MAX_JUMP })
-    expect(greedy.find((p) => p.budget === 13)?.keySteps).toEqual([0, 1, 2, 4, 7, 10, 14, 19, 23, 28, 34, 40, 45])
+    const greedy = planAll(
+      { steps: 50, data },
+      { method: 'greedy', forcedFirst: FORCED_FIRST, maxJump: MAX_JUMP },
+    )
+    expect(greedy.find((p) => p.budget === 13)?.keySteps).toEqual([
+      0, 1, 2, 4, 7, 10, 14, 19, 23, 28, 34, 40, 45,
+    ])
     expect(greedy.find((p) => p.budget === 9)?.keySteps).toEqual([0, 1, 2, 5, 9, 14, 21, 28, 38])
   })
 })
@@ -146,6 +184,11 @@ describe("the paper's greedy planner on the FLUX.1-dev tensor", () => {
 describe('NOTICE', () => {
   it('names both released tensors, their source and licence', async () => {
     const notice = await readFile(join(root, 'NOTICE'), 'utf8')
-    for (const f of ['schedules/flux.1-dev/50.pact.npy', 'schedules/wan2.1/50.pact.npy', 'Apache License, Version 2.0']) expect(notice).toContain(f)
+    for (const f of [
+      'schedules/flux.1-dev/50.pact.npy',
+      'schedules/wan2.1/50.pact.npy',
+      'Apache License, Version 2.0',
+    ])
+      expect(notice).toContain(f)
   })
 })

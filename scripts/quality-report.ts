@@ -11,7 +11,19 @@ if (files.length === 0) {
   process.stderr.write('usage: npx tsx scripts/quality-report.ts RESULTS.json [...]\n')
   process.exit(2)
 }
-const parts = await Promise.all(files.map(async (f) => JSON.parse(await readFile(f, 'utf8')) as { setup: Record<string, unknown>; results: Row[] }))
-const rows = parts.flatMap((p) => p.results).sort((a, b) => b.steps - a.steps || a.budget - b.budget)
+const parts = await Promise.all(
+  files.map(
+    async (f) =>
+      JSON.parse(await readFile(f, 'utf8')) as { setup: Record<string, unknown>; results: Row[] },
+  ),
+)
+const rows = parts
+  .flatMap((p) => p.results)
+  .sort((a, b) => b.steps - a.steps || a.budget - b.budget)
 const minutes = parts.map((p) => Number(p.setup.minutes ?? 0))
-process.stdout.write(renderReport({ ...parts[0].setup, minutes: minutes.map((m) => Number(m.toFixed(1))), runs: files.length }, rows))
+process.stdout.write(
+  renderReport(
+    { ...parts[0].setup, minutes: minutes.map((m) => Number(m.toFixed(1))), runs: files.length },
+    rows,
+  ),
+)

@@ -11,7 +11,16 @@ import { writeFileAtomic } from './lib/atomic.ts'
 import { rebuildIndex } from './lib/schedule-writer.ts'
 import { main } from './recompute-schedules.ts'
 
-const toy = ['--models-dir', 'src/runtime/testdata', '--model', 'toy-single', '--samples', '3', '--forced-first', '1']
+const toy = [
+  '--models-dir',
+  'src/runtime/testdata',
+  '--model',
+  'toy-single',
+  '--samples',
+  '3',
+  '--forced-first',
+  '1',
+]
 const sha = (b: Uint8Array) => createHash('sha256').update(b).digest('hex')
 const tmp = () => mkdtemp(join(tmpdir(), 'dpcache-schedules-'))
 
@@ -38,39 +47,83 @@ describe('npm run schedules', () => {
     expect(await main([...toy, '--steps', '10', '--steps', '8', '--out', b])).toBe(0)
     const [la, lb] = [await listing(a), await listing(b)]
     expect(Object.keys(la).sort()).toEqual(
-      ['/index.json', '/toy-single/recipe.json', ...[8, 10].flatMap((n) => ['json', 'pact.npy', 'pact.json', 'errors.svg', 'costs.svg', 'keys.svg'].map((s) => `/toy-single/${n}.${s}`))].sort(),
+      [
+        '/index.json',
+        '/toy-single/recipe.json',
+        ...[8, 10].flatMap((n) =>
+          ['json', 'pact.npy', 'pact.json', 'errors.svg', 'costs.svg', 'keys.svg'].map(
+            (s) => `/toy-single/${n}.${s}`,
+          ),
+        ),
+      ].sort(),
     )
     expect(la).toEqual(lb)
     const s = parseSchedule(JSON.parse(await readFile(join(a, 'toy-single', '10.json'), 'utf8')))
-    expect(s.calibration).toMatchObject({ source: 'calibrated', samples: 3, seeds: [90000, 90001, 90002], classes: [0, 1, 2] })
+    expect(s.calibration).toMatchObject({
+      source: 'calibrated',
+      samples: 3,
+      seeds: [90000, 90001, 90002],
+      classes: [0, 1, 2],
+    })
     expect(s.plans.map((p) => p.budget)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10])
   })
 
   it('per-segment orders and refinement: deterministic, recorded, never worse than the DP plan', async () => {
-    const args = [...toy, '--steps', '8', '--orders', '0,1,2', '--refine', '--refine-budgets', '3,4', '--refine-evals', '6']
+    const args = [
+      ...toy,
+      '--steps',
+      '8',
+      '--orders',
+      '0,1,2',
+      '--refine',
+      '--refine-budgets',
+      '3,4',
+      '--refine-evals',
+      '6',
+    ]
     const [a, b] = [await tmp(), await tmp()]
     expect(await main([...args, '--out', a])).toBe(0)
     expect(await main([...args, '--out', b])).toBe(0)
     const [la, lb] = [await listing(a), await listing(b)]
     expect(la).toEqual(lb)
-    expect(Object.keys(la)).toEqual(expect.arrayContaining(['/toy-single/8.pact-order0.npy', '/toy-single/8.pact-order2.npy']))
+    expect(Object.keys(la)).toEqual(
+      expect.arrayContaining(['/toy-single/8.pact-order0.npy', '/toy-single/8.pact-order2.npy']),
+    )
     const s = parseSchedule(JSON.parse(await readFile(join(a, 'toy-single', '8.json'), 'utf8')))
     expect(s.schema).toBe('dpcache-schedule/v2')
     expect(s.forecaster.orders).toEqual([0, 1, 2])
     expect(s.calibration.pactFiles?.map((f) => f.order)).toEqual([0, 1, 2])
     expect(s.plans.every((p) => p.orders?.length === p.budget)).toBe(true)
     const rec = s.refinement!
-    expect(rec).toMatchObject({ method: 'hill-climb', seeds: [90000, 90001, 90002], selectSeeds: [80000, 80001, 80002], maxEvals: 6 })
+    expect(rec).toMatchObject({
+      method: 'hill-climb',
+      seeds: [90000, 90001, 90002],
+      selectSeeds: [80000, 80001, 80002],
+      maxEvals: 6,
+    })
     expect(rec.plans.map((p) => p.budget)).toEqual([3, 4])
     for (const r of rec.plans) {
       expect(r.evals).toBeLessThanOrEqual(6)
       expect(r.error).toBeLessThanOrEqual(r.startError)
       const plan = s.plans.find((p) => p.budget === r.budget)!
-      if (r.shipped === 'dp') expect({ keySteps: plan.keySteps, orders: plan.orders }).toEqual(r.start)
+      if (r.shipped === 'dp')
+        expect({ keySteps: plan.keySteps, orders: plan.orders }).toEqual(r.start)
     }
     // --orders plans on 3-D tensors; refinement cannot run on an imported tensor
     expect(await main([...toy, '--steps', '8', '--orders', '0,5', '--out', a])).toBe(2)
-    expect(await main(['--import-pact', 'x.npy', '--model', 'm', '--steps', '8', '--refine', '--out', a])).toBe(2)
+    expect(
+      await main([
+        '--import-pact',
+        'x.npy',
+        '--model',
+        'm',
+        '--steps',
+        '8',
+        '--refine',
+        '--out',
+        a,
+      ]),
+    ).toBe(2)
   })
 
   it('draws every figure for both cost variants (no empty or NaN plots)', async () => {
@@ -89,37 +142,132 @@ describe('npm run schedules', () => {
     const dir = await tmp()
     const n = 7
     const data = new Float64Array(n * (n + 1) * (n + 1)).fill(Infinity)
-    for (let i = 0; i < n; i++) for (let p = 0; p < Math.max(i, 1); p++) for (let j = i + 1; j <= n; j++) data[pactIndex(n, p, i, j)] = (j - i) ** 2 + ((p * 7 + i * 3 + j) % 5) / 10
+    for (let i = 0; i < n; i++)
+      for (let p = 0; p < Math.max(i, 1); p++)
+        for (let j = i + 1; j <= n; j++)
+          data[pactIndex(n, p, i, j)] = (j - i) ** 2 + ((p * 7 + i * 3 + j) % 5) / 10
     await writeFile(join(dir, 'in.npy'), writeNpy({ shape: [n, n + 1, n + 1], data }))
-    const code = await main(['--import-pact', join(dir, 'in.npy'), '--model', 'imported-x', '--steps', '7', '--forced-first', '2', '--max-jump', '4', '--order', '2', '--licence', 'Apache-2.0', '--source', 'a test tensor', '--out', join(dir, 'out')])
+    const code = await main([
+      '--import-pact',
+      join(dir, 'in.npy'),
+      '--model',
+      'imported-x',
+      '--steps',
+      '7',
+      '--forced-first',
+      '2',
+      '--max-jump',
+      '4',
+      '--order',
+      '2',
+      '--licence',
+      'Apache-2.0',
+      '--source',
+      'a test tensor',
+      '--out',
+      join(dir, 'out'),
+    ])
     expect(code).toBe(0)
-    const s = parseSchedule(JSON.parse(await readFile(join(dir, 'out', 'imported-x', '7.json'), 'utf8')))
+    const s = parseSchedule(
+      JSON.parse(await readFile(join(dir, 'out', 'imported-x', '7.json'), 'utf8')),
+    )
     const want = planAll({ steps: n, data }, { forcedFirst: 2, maxJump: 4 })
     expect(s.plans.map((p) => p.keySteps)).toEqual(want.map((p) => p.keySteps))
     expect(s).toMatchObject({
       modelSha256: null,
       solver: { shift: null },
       forecaster: { order: 2 },
-      calibration: { source: 'imported', samples: null, seeds: null, classes: null, guidance: null, origin: { source: 'a test tensor', licence: 'Apache-2.0' } },
+      calibration: {
+        source: 'imported',
+        samples: null,
+        seeds: null,
+        classes: null,
+        guidance: null,
+        origin: { source: 'a test tensor', licence: 'Apache-2.0' },
+      },
       planner: { forcedFirst: 2, maxJump: 4 },
     })
     const greedy = planAll({ steps: n, data }, { method: 'greedy', forcedFirst: 2, maxJump: 4 })
-    expect(s.plans.map((p) => p.greedyCost)).toEqual(greedy.map((p) => Number(p.cost.toPrecision(6))))
+    expect(s.plans.map((p) => p.greedyCost)).toEqual(
+      greedy.map((p) => Number(p.cost.toPrecision(6))),
+    )
     // a tensor of the wrong shape for --steps is a usage error, and so is one without a licence
-    expect(await main(['--import-pact', join(dir, 'in.npy'), '--model', 'imported-y', '--steps', '8', '--licence', 'MIT', '--out', join(dir, 'out')])).toBe(2)
-    expect(await main(['--import-pact', join(dir, 'in.npy'), '--model', 'imported-y', '--steps', '7', '--out', join(dir, 'out')])).toBe(2)
+    expect(
+      await main([
+        '--import-pact',
+        join(dir, 'in.npy'),
+        '--model',
+        'imported-y',
+        '--steps',
+        '8',
+        '--licence',
+        'MIT',
+        '--out',
+        join(dir, 'out'),
+      ]),
+    ).toBe(2)
+    expect(
+      await main([
+        '--import-pact',
+        join(dir, 'in.npy'),
+        '--model',
+        'imported-y',
+        '--steps',
+        '7',
+        '--out',
+        join(dir, 'out'),
+      ]),
+    ).toBe(2)
     // raw float64 with a .json beside it (the form of the paper's release): same plans, source from the .json
     await writeFile(join(dir, 'in.f64'), new Uint8Array(data.buffer))
-    await writeFile(join(dir, 'in.json'), JSON.stringify({ shape: [n, n + 1, n + 1], dtype: 'float64-le', source: 'raw test tensor' }))
-    expect(await main(['--import-pact', join(dir, 'in.f64'), '--model', 'imported-z', '--steps', '7', '--forced-first', '2', '--max-jump', '4', '--licence', 'MIT', '--out', join(dir, 'out')])).toBe(0)
-    const z = parseSchedule(JSON.parse(await readFile(join(dir, 'out', 'imported-z', '7.json'), 'utf8')))
+    await writeFile(
+      join(dir, 'in.json'),
+      JSON.stringify({ shape: [n, n + 1, n + 1], dtype: 'float64-le', source: 'raw test tensor' }),
+    )
+    expect(
+      await main([
+        '--import-pact',
+        join(dir, 'in.f64'),
+        '--model',
+        'imported-z',
+        '--steps',
+        '7',
+        '--forced-first',
+        '2',
+        '--max-jump',
+        '4',
+        '--licence',
+        'MIT',
+        '--out',
+        join(dir, 'out'),
+      ]),
+    ).toBe(0)
+    const z = parseSchedule(
+      JSON.parse(await readFile(join(dir, 'out', 'imported-z', '7.json'), 'utf8')),
+    )
     expect(z.plans.map((p) => p.keySteps)).toEqual(want.map((p) => p.keySteps))
     expect(z.calibration.origin).toEqual({ source: 'raw test tensor', licence: 'MIT' })
   })
 
   it('records the recipe and takes it as its defaults: --model alone reproduces the files byte for byte', async () => {
     const dir = await tmp()
-    const made = ['--models-dir', 'src/runtime/testdata', '--samples', '3', '--seed', '7', '--metric', 'mse', '--no-arrival', '--forced-first', '2', '--max-jump', '5', '--out', dir]
+    const made = [
+      '--models-dir',
+      'src/runtime/testdata',
+      '--samples',
+      '3',
+      '--seed',
+      '7',
+      '--metric',
+      'mse',
+      '--no-arrival',
+      '--forced-first',
+      '2',
+      '--max-jump',
+      '5',
+      '--out',
+      dir,
+    ]
     expect(await main(['--model', 'toy-single', '--steps', '8', '--steps', '10', ...made])).toBe(0)
     const recipe = JSON.parse(await readFile(join(dir, 'toy-single', 'recipe.json'), 'utf8'))
     expect(recipe).toMatchObject({
@@ -130,27 +278,87 @@ describe('npm run schedules', () => {
       refinement: null,
     })
     const before = await listing(dir)
-    expect(await main(['--model', 'toy-single', '--models-dir', 'src/runtime/testdata', '--out', dir])).toBe(0)
+    expect(
+      await main(['--model', 'toy-single', '--models-dir', 'src/runtime/testdata', '--out', dir]),
+    ).toBe(0)
     expect(await listing(dir)).toEqual(before)
     // the deterministic part replays without calibration, to the same bytes
     expect(await main(['--model', 'toy-single', '--replan', '--out', dir])).toBe(0)
     expect(await listing(dir)).toEqual(before)
     // one step count of a recipe replanned alone keeps the others in it
-    expect(await main(['--model', 'toy-single', '--models-dir', 'src/runtime/testdata', '--steps', '8', '--out', dir])).toBe(0)
+    expect(
+      await main([
+        '--model',
+        'toy-single',
+        '--models-dir',
+        'src/runtime/testdata',
+        '--steps',
+        '8',
+        '--out',
+        dir,
+      ]),
+    ).toBe(0)
     expect(await listing(dir)).toEqual(before)
     // other options for one step count would leave the other on an old recipe: refused, nothing written
     const write = vi.mocked(process.stderr.write)
     write.mockClear()
-    expect(await main(['--model', 'toy-single', '--models-dir', 'src/runtime/testdata', '--steps', '8', '--forced-first', '1', '--out', dir])).toBe(2)
-    expect(write.mock.calls.map((c) => String(c[0])).join('')).toMatch(/recorded recipe.*10-step files.*--steps 8 --steps 10/)
+    expect(
+      await main([
+        '--model',
+        'toy-single',
+        '--models-dir',
+        'src/runtime/testdata',
+        '--steps',
+        '8',
+        '--forced-first',
+        '1',
+        '--out',
+        dir,
+      ]),
+    ).toBe(2)
+    expect(write.mock.calls.map((c) => String(c[0])).join('')).toMatch(
+      /recorded recipe.*10-step files.*--steps 8 --steps 10/,
+    )
     expect(await listing(dir)).toEqual(before)
     // ... but accepted for every step count, and recorded
-    expect(await main(['--model', 'toy-single', '--replan', '--forced-first', '1', '--out', dir])).toBe(0)
-    expect(JSON.parse(await readFile(join(dir, 'toy-single', 'recipe.json'), 'utf8')).planner.forcedFirst).toBe(1)
+    expect(
+      await main(['--model', 'toy-single', '--replan', '--forced-first', '1', '--out', dir]),
+    ).toBe(0)
+    expect(
+      JSON.parse(await readFile(join(dir, 'toy-single', 'recipe.json'), 'utf8')).planner
+        .forcedFirst,
+    ).toBe(1)
     // --no-recipe: the paper's defaults again (3 forced first steps)
     const fresh = await tmp()
-    await main(['--model', 'toy-single', '--models-dir', 'src/runtime/testdata', '--samples', '3', '--steps', '8', '--out', fresh])
-    expect(await main(['--model', 'toy-single', '--models-dir', 'src/runtime/testdata', '--samples', '3', '--steps', '8', '--no-recipe', '--forced-first', '3', '--out', fresh])).toBe(0)
+    await main([
+      '--model',
+      'toy-single',
+      '--models-dir',
+      'src/runtime/testdata',
+      '--samples',
+      '3',
+      '--steps',
+      '8',
+      '--out',
+      fresh,
+    ])
+    expect(
+      await main([
+        '--model',
+        'toy-single',
+        '--models-dir',
+        'src/runtime/testdata',
+        '--samples',
+        '3',
+        '--steps',
+        '8',
+        '--no-recipe',
+        '--forced-first',
+        '3',
+        '--out',
+        fresh,
+      ]),
+    ).toBe(0)
   })
 
   it('a recorded refinement result replaces its budgets in the replay; the DP keeps the others', async () => {
@@ -159,16 +367,28 @@ describe('npm run schedules', () => {
     const dp = parseSchedule(JSON.parse(await readFile(join(dir, 'toy-single', '8.json'), 'utf8')))
     const path = join(dir, 'toy-single', 'recipe.json')
     const recipe = JSON.parse(await readFile(path, 'utf8'))
-    recipe.refinement = { method: 'closed-loop (test)', options: { rounds: 1 }, plans: { '8': { '3': [0, 2, 5] } } }
+    recipe.refinement = {
+      method: 'closed-loop (test)',
+      options: { rounds: 1 },
+      plans: { '8': { '3': [0, 2, 5] } },
+    }
     await writeFile(path, JSON.stringify(recipe))
     expect(await main(['--model', 'toy-single', '--replan', '--out', dir])).toBe(0)
     const s = parseSchedule(JSON.parse(await readFile(join(dir, 'toy-single', '8.json'), 'utf8')))
     const pact = parseNpy(new Uint8Array(await readFile(join(dir, 'toy-single', '8.pact.npy'))))
     const k3 = s.plans.find((p) => p.budget === 3)!
-    expect(k3).toMatchObject({ keySteps: [0, 2, 5], mask: '10100100', cost: Number(pathCost({ steps: 8, data: Float64Array.from(pact.data) }, [0, 2, 5]).toPrecision(6)) })
+    expect(k3).toMatchObject({
+      keySteps: [0, 2, 5],
+      mask: '10100100',
+      cost: Number(
+        pathCost({ steps: 8, data: Float64Array.from(pact.data) }, [0, 2, 5]).toPrecision(6),
+      ),
+    })
     expect(s.plans.filter((p) => p.budget !== 3)).toEqual(dp.plans.filter((p) => p.budget !== 3))
     // the refinement stays recorded, and a replay of it is stable
-    expect(JSON.parse(await readFile(path, 'utf8')).refinement.plans).toEqual({ '8': { '3': [0, 2, 5] } })
+    expect(JSON.parse(await readFile(path, 'utf8')).refinement.plans).toEqual({
+      '8': { '3': [0, 2, 5] },
+    })
     const before = await listing(dir)
     expect(await main(['--model', 'toy-single', '--replan', '--out', dir])).toBe(0)
     expect(await listing(dir)).toEqual(before)
@@ -178,10 +398,29 @@ describe('npm run schedules', () => {
     const dir = await tmp()
     const n = 6
     const data = new Float64Array(n * (n + 1) * (n + 1)).fill(Infinity)
-    for (let i = 0; i < n; i++) for (let p = 0; p < Math.max(i, 1); p++) for (let j = i + 1; j <= n; j++) data[pactIndex(n, p, i, j)] = (j - i) ** 2 + p / 10
+    for (let i = 0; i < n; i++)
+      for (let p = 0; p < Math.max(i, 1); p++)
+        for (let j = i + 1; j <= n; j++) data[pactIndex(n, p, i, j)] = (j - i) ** 2 + p / 10
     await writeFile(join(dir, 'in.npy'), writeNpy({ shape: [n, n + 1, n + 1], data }))
     const out = join(dir, 'out')
-    expect(await main(['--import-pact', join(dir, 'in.npy'), '--model', 'imp', '--steps', '6', '--licence', 'MIT', '--source', 'test', '--order', '2', '--out', out])).toBe(0)
+    expect(
+      await main([
+        '--import-pact',
+        join(dir, 'in.npy'),
+        '--model',
+        'imp',
+        '--steps',
+        '6',
+        '--licence',
+        'MIT',
+        '--source',
+        'test',
+        '--order',
+        '2',
+        '--out',
+        out,
+      ]),
+    ).toBe(0)
     const before = await listing(out)
     expect(await main(['--model', 'imp', '--out', out])).toBe(0)
     expect(await listing(out)).toEqual(before)
@@ -197,7 +436,10 @@ describe('npm run schedules', () => {
     expect(parseNpy(new Uint8Array(npy4)).shape).toEqual([6, 6, 6, 7])
     expect(sha(npy4)).toBe(s.calibration.pactSha256)
     const prov = JSON.parse(await readFile(join(dir, 'toy-single', '6.pact.json'), 'utf8'))
-    expect(prov.tensors.map((t: { tensor: string }) => t.tensor)).toEqual(['toy-single/6.pact.npy', 'toy-single/6.pact4.npy'])
+    expect(prov.tensors.map((t: { tensor: string }) => t.tensor)).toEqual([
+      'toy-single/6.pact.npy',
+      'toy-single/6.pact4.npy',
+    ])
     // the replay reads the 4-D tensor back and gives the same files
     const before = await listing(dir)
     expect(await main(['--model', 'toy-single', '--replan', '--out', dir])).toBe(0)
@@ -207,13 +449,44 @@ describe('npm run schedules', () => {
   it('--export cache-dit prints the static mask of one plan', async () => {
     const out: string[] = []
     vi.spyOn(process.stdout, 'write').mockImplementation((c) => (out.push(String(c)), true))
-    expect(await main(['--export', 'cache-dit', '--model', 'flux.1-dev', '--steps', '50', '--budget', '13'])).toBe(0)
+    expect(
+      await main([
+        '--export',
+        'cache-dit',
+        '--model',
+        'flux.1-dev',
+        '--steps',
+        '50',
+        '--budget',
+        '13',
+      ]),
+    ).toBe(0)
     const cfg = JSON.parse(out.join(''))
-    expect(cfg).toMatchObject({ num_inference_steps: 50, steps_computation_policy: 'static', taylorseer_order: 2, budget: 13 })
-    expect(cfg.steps_computation_mask.flatMap((v: number, i: number) => (v ? [i] : []))).toEqual(cfg.key_steps)
-    expect(await main(['--export', 'cache-dit', '--model', 'flux.1-dev', '--steps', '50', '--budget', '3'])).toBe(2)
+    expect(cfg).toMatchObject({
+      num_inference_steps: 50,
+      steps_computation_policy: 'static',
+      taylorseer_order: 2,
+      budget: 13,
+    })
+    expect(cfg.steps_computation_mask.flatMap((v: number, i: number) => (v ? [i] : []))).toEqual(
+      cfg.key_steps,
+    )
+    expect(
+      await main([
+        '--export',
+        'cache-dit',
+        '--model',
+        'flux.1-dev',
+        '--steps',
+        '50',
+        '--budget',
+        '3',
+      ]),
+    ).toBe(2)
     expect(await main(['--export', 'cache-dit', '--model', 'flux.1-dev', '--steps', '50'])).toBe(2)
-    expect(await main(['--export', 'onnx', '--model', 'flux.1-dev', '--steps', '50', '--budget', '13'])).toBe(2)
+    expect(
+      await main(['--export', 'onnx', '--model', 'flux.1-dev', '--steps', '50', '--budget', '13']),
+    ).toBe(2)
   })
 
   it('exits 2 naming the argument for bad usage', async () => {
@@ -222,7 +495,10 @@ describe('npm run schedules', () => {
       [['--model', 'm'], /--steps is required/],
       [['--model', 'm', '--steps', 'ten'], /--steps must be an integer/],
       [['--model', '../etc', '--steps', '10'], /--model must be/],
-      [['--model', 'm', '--steps', '10', '--metric', 'l3'], /--metric must be one of l1, rel-l1, mse/],
+      [
+        ['--model', 'm', '--steps', '10', '--metric', 'l3'],
+        /--metric must be one of l1, rel-l1, mse/,
+      ],
       [['--model', 'm', '--steps', '10', '--cost', '4d', '--order', '1'], /--cost 4d/],
       [['--model', 'm', '--steps', '10', '--frobnicate'], /frobnicate/],
     ]

@@ -27,14 +27,35 @@ import { calibrateFull, calibrationCases } from './lib/calibrate.ts'
 import { refinePlans } from './lib/refine-plans.ts'
 import { runPlanning, writePlanned } from './lib/plan-and-write.ts'
 import { replanFiles } from './lib/replan.ts'
-import { forecasterOf, hillClimb, readRecipe, RECIPE_SCHEMA, sameMaking, writeRecipe, type Recipe } from './lib/recipe.ts'
-import { defaultRefineBudgets, parseScheduleArgs, scheduleTarget, UsageError, USAGE, type ScheduleArgs } from './lib/schedule-args.ts'
+import {
+  forecasterOf,
+  hillClimb,
+  readRecipe,
+  RECIPE_SCHEMA,
+  sameMaking,
+  writeRecipe,
+  type Recipe,
+} from './lib/recipe.ts'
+import {
+  defaultRefineBudgets,
+  parseScheduleArgs,
+  scheduleTarget,
+  UsageError,
+  USAGE,
+  type ScheduleArgs,
+} from './lib/schedule-args.ts'
 
 const read = async (p: string) => new Uint8Array(await readFile(p))
 
 function bar(label: string) {
   return new cliProgress.SingleBar(
-    { format: `${label.padEnd(22)} [{bar}] {percentage}% | {value}/{total} | ETA {eta_formatted}`, stream: process.stderr, noTTYOutput: true, notTTYSchedule: 2000, etaBuffer: 50 },
+    {
+      format: `${label.padEnd(22)} [{bar}] {percentage}% | {value}/{total} | ETA {eta_formatted}`,
+      stream: process.stderr,
+      noTTYOutput: true,
+      notTTYSchedule: 2000,
+      etaBuffer: 50,
+    },
     cliProgress.Presets.shades_classic,
   )
 }
@@ -71,9 +92,21 @@ async function run(argv: readonly string[]): Promise<number> {
   if (imported) {
     const origin = args.origin ?? {}
     const tensors: Pact[] = []
-    for (const n of args.steps) tensors.push(await readTensor(args.importPact ?? join(args.out, args.model, `${n}.pact.npy`), n, origin))
-    if (!origin.source || !origin.licence) throw new UsageError('an imported tensor needs --source and --licence')
-    const recipe = recipeOf(args, { source: 'imported', origin: { source: origin.source, licence: origin.licence, ...(origin.url ? { url: origin.url } : {}) }, ...(origin.notes ? { notes: origin.notes } : {}) })
+    for (const n of args.steps)
+      tensors.push(
+        await readTensor(args.importPact ?? join(args.out, args.model, `${n}.pact.npy`), n, origin),
+      )
+    if (!origin.source || !origin.licence)
+      throw new UsageError('an imported tensor needs --source and --licence')
+    const recipe = recipeOf(args, {
+      source: 'imported',
+      origin: {
+        source: origin.source,
+        licence: origin.licence,
+        ...(origin.url ? { url: origin.url } : {}),
+      },
+      ...(origin.notes ? { notes: origin.notes } : {}),
+    })
     await checkRecipe(args, recorded, recipe)
     for (const pact of tensors) {
       await runPlanning(args.out, {
@@ -81,30 +114,64 @@ async function run(argv: readonly string[]): Promise<number> {
         pact,
         modelSha256: null,
         shift: null,
-        calibration: { source: 'imported', samples: null, seeds: null, classes: null, guidance: null, origin: recipe.tensor.source === 'imported' ? recipe.tensor.origin : undefined },
+        calibration: {
+          source: 'imported',
+          samples: null,
+          seeds: null,
+          classes: null,
+          guidance: null,
+          origin: recipe.tensor.source === 'imported' ? recipe.tensor.origin : undefined,
+        },
       })
     }
     await writeRecipe(args.out, mergeSteps(recorded, recipe))
     return 0
   }
-  const model = await loadModel(join(args.modelsDir, args.model), read, { backend: args.backend, threads: 1 })
+  const model = await loadModel(join(args.modelsDir, args.model), read, {
+    backend: args.backend,
+    threads: 1,
+  })
   const m = model.manifest
   const guidance = args.guidance ?? m.defaultGuidance
-  const recipe = recipeOf(args, { source: 'calibrated', samples: args.samples, seed: args.seed, guidance, backend: args.backend })
+  const recipe = recipeOf(args, {
+    source: 'calibrated',
+    samples: args.samples,
+    seed: args.seed,
+    guidance,
+    backend: args.backend,
+  })
   const cases = calibrationCases(args.samples, args.seed, m.classes)
   const select = calibrationCases(args.samples, args.refine?.selectSeed ?? 80000, m.classes)
   if (args.refine) {
-    const options = { error: 'final-image-mse', seeds: cases.seeds, classes: cases.classes, maxEvals: args.refine.evals, selectSeeds: select.seeds }
+    const options = {
+      error: 'final-image-mse',
+      seeds: cases.seeds,
+      classes: cases.classes,
+      maxEvals: args.refine.evals,
+      selectSeeds: select.seeds,
+    }
     const old = args.recipe?.refinement
     // refining some step counts again keeps the recorded results of the others
-    recipe.refinement = { method: 'hill-climb', options, plans: old && JSON.stringify(old.options) === JSON.stringify(options) ? { ...old.plans } : {} }
+    recipe.refinement = {
+      method: 'hill-climb',
+      options,
+      plans: old && JSON.stringify(old.options) === JSON.stringify(options) ? { ...old.plans } : {},
+    }
   }
   await checkRecipe(args, recorded, recipe)
-  process.stderr.write(`calibrating ${m.id}: ${args.samples} samples, seeds ${cases.seeds.join(',')}, classes ${cases.classes.join(',')}, guidance ${guidance}\n`)
+  process.stderr.write(
+    `calibrating ${m.id}: ${args.samples} samples, seeds ${cases.seeds.join(',')}, classes ${cases.classes.join(',')}, guidance ${guidance}\n`,
+  )
   for (const steps of args.steps) {
     const b1 = bar(`${steps} steps: calibrate`)
     b1.start(steps, 0)
-    const cal = await calibrateFull(model.denoiser, { steps, ...cases, guidance, shift: m.sigma.shift, onStep: (i) => b1.update(i + 1) })
+    const cal = await calibrateFull(model.denoiser, {
+      steps,
+      ...cases,
+      guidance,
+      shift: m.sigma.shift,
+      onStep: (i) => b1.update(i + 1),
+    })
     const trajs = cal.features
     b1.stop()
     const b2 = bar(`${steps} steps: cost tensor`)
@@ -113,18 +180,37 @@ async function run(argv: readonly string[]): Promise<number> {
       b2.setTotal(total)
       b2.update(done)
     }
-    const opts = { order: args.order, metric: args.metric, includeArrival: args.includeArrival, onProgress: progress }
+    const opts = {
+      order: args.order,
+      metric: args.metric,
+      includeArrival: args.includeArrival,
+      onProgress: progress,
+    }
     const pact = buildPact(trajs, opts)
     const pact4 = args.cost === '4d' ? buildPact4(trajs, opts) : undefined
-    const byOrder = recipe.forecaster.orders?.map((order) => ({ order, pact: order === args.order ? pact : buildPact(trajs, { ...opts, order }) }))
+    const byOrder = recipe.forecaster.orders?.map((order) => ({
+      order,
+      pact: order === args.order ? pact : buildPact(trajs, { ...opts, order }),
+    }))
     b2.stop()
     if (args.refine && recipe.refinement) {
       const orders = recipe.forecaster.orders ?? [args.order]
       const tensors = { byOrder: byOrder ?? [{ order: args.order, pact }] }
-      const selectRefs = await calibrateFull(model.denoiser, { steps, ...select, guidance, shift: m.sigma.shift })
+      const selectRefs = await calibrateFull(model.denoiser, {
+        steps,
+        ...select,
+        guidance,
+        shift: m.sigma.shift,
+      })
       const budgets = args.refine.budgets ?? defaultRefineBudgets(steps)
-      process.stderr.write(`${steps} steps: refining K = ${budgets.join(', ')} (${args.refine.evals} runs each on seeds ${cases.seeds[0]}.., selection on ${select.seeds[0]}..)\n`)
-      const plannerOpts = { forcedFirst: recipe.planner.forcedFirst, forcedLast: recipe.planner.forcedLast, maxJump: recipe.planner.maxJump ?? steps }
+      process.stderr.write(
+        `${steps} steps: refining K = ${budgets.join(', ')} (${args.refine.evals} runs each on seeds ${cases.seeds[0]}.., selection on ${select.seeds[0]}..)\n`,
+      )
+      const plannerOpts = {
+        forcedFirst: recipe.planner.forcedFirst,
+        forcedLast: recipe.planner.forcedLast,
+        maxJump: recipe.planner.maxJump ?? steps,
+      }
       const r = await refinePlans(
         {
           denoiser: model.denoiser,
@@ -157,7 +243,13 @@ async function run(argv: readonly string[]): Promise<number> {
       pact4,
       modelSha256: model.fingerprint,
       shift: m.sigma.shift,
-      calibration: { source: 'calibrated', samples: args.samples, seeds: cases.seeds, classes: cases.classes, guidance },
+      calibration: {
+        source: 'calibrated',
+        samples: args.samples,
+        seeds: cases.seeds,
+        classes: cases.classes,
+        guidance,
+      },
     })
   }
   await writeRecipe(args.out, mergeSteps(recorded, recipe))
@@ -170,38 +262,63 @@ function recipeOf(args: ScheduleArgs, tensor: Recipe['tensor']): Recipe {
     model: args.model,
     steps: args.steps,
     tensor,
-    forecaster: { order: args.order, cost: args.cost, metric: args.metric, includeArrival: args.includeArrival, ...(args.orders ? { orders: args.orders } : {}) },
-    planner: { forcedFirst: args.planner.forcedFirst, forcedLast: args.planner.forcedLast, maxJump: args.planner.maxJump ?? null },
+    forecaster: {
+      order: args.order,
+      cost: args.cost,
+      metric: args.metric,
+      includeArrival: args.includeArrival,
+      ...(args.orders ? { orders: args.orders } : {}),
+    },
+    planner: {
+      forcedFirst: args.planner.forcedFirst,
+      forcedLast: args.planner.forcedLast,
+      maxJump: args.planner.maxJump ?? null,
+    },
     refinement: null,
   }
   // a recorded refinement stays valid while everything it was run on stays the same
   const old = args.recipe?.refinement
-  if (old && args.recipe && sameMaking(args.recipe, { ...recipe, refinement: old })) recipe.refinement = old
+  if (old && args.recipe && sameMaking(args.recipe, { ...recipe, refinement: old }))
+    recipe.refinement = old
   return recipe
 }
 
 /** New options must not leave other shipped step counts of the model on an old recipe. */
-async function checkRecipe(args: ScheduleArgs, recorded: Recipe | undefined, recipe: Recipe): Promise<void> {
+async function checkRecipe(
+  args: ScheduleArgs,
+  recorded: Recipe | undefined,
+  recipe: Recipe,
+): Promise<void> {
   if (!recorded || sameMaking(recorded, recipe)) return
   const left = recorded.steps.filter((s) => !recipe.steps.includes(s))
   if (left.length > 0) {
     throw new UsageError(
       `these options differ from ${args.model}'s recorded recipe (${join(args.out, args.model, 'recipe.json')}), which its ${left.join(', ')}-step files were made with: ` +
-        `replan those too (${[...recorded.steps, ...recipe.steps].filter((s, k, a) => a.indexOf(s) === k).map((s) => `--steps ${s}`).join(' ')}), or write elsewhere with --out`,
+        `replan those too (${[...recorded.steps, ...recipe.steps]
+          .filter((s, k, a) => a.indexOf(s) === k)
+          .map((s) => `--steps ${s}`)
+          .join(' ')}), or write elsewhere with --out`,
     )
   }
 }
 
 function mergeSteps(recorded: Recipe | undefined, recipe: Recipe): Recipe {
   if (!recorded || !sameMaking(recorded, recipe)) return recipe
-  return { ...recipe, steps: [...new Set([...recorded.steps, ...recipe.steps])].sort((a, b) => a - b) }
+  return {
+    ...recipe,
+    steps: [...new Set([...recorded.steps, ...recipe.steps])].sort((a, b) => a - b),
+  }
 }
 
 function planningOptions(args: ScheduleArgs, recipe: Recipe, steps: number) {
   return {
     model: args.model,
     forecaster: forecasterOf(recipe),
-    planner: { forcedFirst: recipe.planner.forcedFirst, forcedLast: recipe.planner.forcedLast, maxJump: recipe.planner.maxJump ?? undefined },
+    planner: {
+      forcedFirst: recipe.planner.forcedFirst,
+      forcedLast: recipe.planner.forcedLast,
+      maxJump: recipe.planner.maxJump ?? undefined,
+    },
     refined: recipe.refinement?.plans[String(steps)],
     refinement: hillClimb(recipe),
   }
@@ -211,14 +328,25 @@ function planningOptions(args: ScheduleArgs, recipe: Recipe, steps: number) {
  * A tensor calibrated elsewhere: `.npy`, or raw little-endian float64 (`.f64`) described by a
  * `.json` beside it (`shape`, `dtype`, `source`), the form the paper's release is kept in here.
  */
-async function readTensor(path: string, n: number, origin: NonNullable<ScheduleArgs['origin']>): Promise<Pact> {
+async function readTensor(
+  path: string,
+  n: number,
+  origin: NonNullable<ScheduleArgs['origin']>,
+): Promise<Pact> {
   let shape: number[]
   let data: Float64Array
   if (path.endsWith('.f64')) {
-    const side = JSON.parse(await readFile(path.replace(/\.f64$/, '.json'), 'utf8')) as { shape?: number[]; dtype?: string; source?: string }
-    if (side.dtype !== 'float64-le' || !Array.isArray(side.shape)) throw new UsageError(`${path}: its .json must give shape and dtype float64-le`)
+    const side = JSON.parse(await readFile(path.replace(/\.f64$/, '.json'), 'utf8')) as {
+      shape?: number[]
+      dtype?: string
+      source?: string
+    }
+    if (side.dtype !== 'float64-le' || !Array.isArray(side.shape))
+      throw new UsageError(`${path}: its .json must give shape and dtype float64-le`)
     const bytes = await read(path)
-    data = new Float64Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength))
+    data = new Float64Array(
+      bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength),
+    )
     shape = side.shape
     origin.source ??= side.source
   } else {
@@ -227,7 +355,9 @@ async function readTensor(path: string, n: number, origin: NonNullable<ScheduleA
     data = Float64Array.from(npy.data)
   }
   if (shape.join() !== [n, n + 1, n + 1].join() || data.length !== n * (n + 1) * (n + 1)) {
-    throw new UsageError(`--import-pact: shape (${shape}) is not [${n}, ${n + 1}, ${n + 1}] for --steps ${n}`)
+    throw new UsageError(
+      `--import-pact: shape (${shape}) is not [${n}, ${n + 1}, ${n + 1}] for --steps ${n}`,
+    )
   }
   return { steps: n, data }
 }
@@ -243,7 +373,10 @@ async function exportCacheDit(args: ScheduleArgs, budget: number): Promise<numbe
   }
   const schedule = parseSchedule(JSON.parse(text))
   const plan = schedule.plans.find((p) => p.budget === budget)
-  if (!plan) throw new UsageError(`--budget ${budget}: ${file} has plans for ${schedule.plans.map((p) => p.budget).join(', ')}`)
+  if (!plan)
+    throw new UsageError(
+      `--budget ${budget}: ${file} has plans for ${schedule.plans.map((p) => p.budget).join(', ')}`,
+    )
   process.stdout.write(JSON.stringify(toCacheDitConfig(schedule, plan), null, 2) + '\n')
   return 0
 }

@@ -87,8 +87,15 @@ export interface BrowserRequest {
 }
 
 /** One image, resolved with the server's plan resolver and run by the server's engine code. */
-export async function generateInBrowser(b: BrowserEngine, req: BrowserRequest): Promise<GenerateOutput> {
+export async function generateInBrowser(
+  b: BrowserEngine,
+  req: BrowserRequest,
+): Promise<GenerateOutput> {
   const info = b.engine.models().find((m) => m.id === req.model)!
   const plan = await resolveRequest(info, b.store, { steps: req.steps, budget: req.budget })
-  return b.engine.generate({ plan, guidance: req.guidance, items: [{ class: req.class, seed: req.seed }] })
+  return b.engine.generate({
+    plan,
+    guidance: req.guidance,
+    items: [{ class: req.class, seed: req.seed }],
+  })
 }

@@ -7,7 +7,11 @@
 const W = 600
 const esc = (s: string) => s.replace(/[&<>"]/g, (ch) => `&#${ch.charCodeAt(0)};`)
 const fmt = (v: number) =>
-  v === 0 || Math.abs(v) >= 100 ? v.toFixed(0) : Math.abs(v) < 0.01 ? v.toExponential(0) : v.toPrecision(2)
+  v === 0 || Math.abs(v) >= 100
+    ? v.toFixed(0)
+    : Math.abs(v) < 0.01
+      ? v.toExponential(0)
+      : v.toPrecision(2)
 
 /** A row of N cells, filled where the trunk runs (mask '1'), with step numbers every 5/10. */
 export function keyAxis(mask: string): string {
@@ -45,7 +49,8 @@ export function linePlot(p: LinePlot): string {
   const H = 220
   const m = { l: 60, r: 12, t: 10, b: 36 }
   const pts = p.points.filter(([, y]) => Number.isFinite(y) && (!p.logY || y > 0))
-  if (pts.length === 0) return `<svg viewBox="0 0 ${W} ${H}"><text x="20" y="40">no data</text></svg>`
+  if (pts.length === 0)
+    return `<svg viewBox="0 0 ${W} ${H}"><text x="20" y="40">no data</text></svg>`
   const fy = p.logY ? Math.log10 : (v: number) => v
   const xs = [...pts.map(([x]) => x), ...(p.rules ?? [])]
   const ys = pts.map(([, y]) => fy(y))
@@ -54,9 +59,14 @@ export function linePlot(p: LinePlot): string {
   if (y1 - y0 < 1e-12) [y0, y1] = [y0 - 1, y1 + 1]
   const sx = (x: number) => m.l + ((x - x0) / (x1 - x0 || 1)) * (W - m.l - m.r)
   const sy = (y: number) => H - m.b - ((fy(y) - y0) / (y1 - y0)) * (H - m.t - m.b)
-  const path = pts.map(([x, y], k) => `${k ? 'L' : 'M'}${sx(x).toFixed(1)},${sy(y).toFixed(1)}`).join('')
+  const path = pts
+    .map(([x, y], k) => `${k ? 'L' : 'M'}${sx(x).toFixed(1)},${sy(y).toFixed(1)}`)
+    .join('')
   const rules = (p.rules ?? [])
-    .map((x) => `<line class="rule" x1="${sx(x).toFixed(1)}" x2="${sx(x).toFixed(1)}" y1="${m.t}" y2="${H - m.b}"/>`)
+    .map(
+      (x) =>
+        `<line class="rule" x1="${sx(x).toFixed(1)}" x2="${sx(x).toFixed(1)}" y1="${m.t}" y2="${H - m.b}"/>`,
+    )
     .join('')
   const level =
     p.level !== undefined && (!p.logY || p.level > 0)
@@ -76,7 +86,8 @@ export function linePlot(p: LinePlot): string {
   return (
     `<svg class="plot" viewBox="0 0 ${W} ${H}" role="img" aria-label="${esc(p.yLabel)}">` +
     `<rect class="frame" x="${m.l}" y="${m.t}" width="${W - m.l - m.r}" height="${H - m.t - m.b}"/>` +
-    rules + level +
+    rules +
+    level +
     `<path class="line" d="${path}"/>${mark}${yTicks.join('')}${xTicks.join('')}` +
     `<text class="label" x="${(W + m.l) / 2}" y="${H - 4}">${esc(p.xLabel)}</text>` +
     `<text class="label" transform="translate(12 ${(H - m.b) / 2}) rotate(-90)">${esc(p.yLabel)}${p.logY ? ' (log)' : ''}</text>` +

@@ -3,7 +3,12 @@
  * same digit on the server (POST /v1/generate through the typed client) and in this browser
  * (the same engine code, bundled), full steps beside the chosen budget.
  */
-import { ApiClientError, createClient, type ModelsResponse, type Schedule } from '../src/client/index.ts'
+import {
+  ApiClientError,
+  createClient,
+  type ModelsResponse,
+  type Schedule,
+} from '../src/client/index.ts'
 import { parseNpy } from '../src/core/npy.ts'
 import { oneStepErrors } from '../src/core/pact.ts'
 import { hexDigest } from '../src/core/digest.ts'
@@ -58,7 +63,9 @@ function status(text: string, error = false) {
 
 /** The resting status line: empty, or why a schedule-only model cannot be sampled. */
 const idle = () =>
-  manifest ? '' : `${ui.model.value}: plans only (this host serves no graphs for it, so nothing to sample)`
+  manifest
+    ? ''
+    : `${ui.model.value}: plans only (this host serves no graphs for it, so nothing to sample)`
 
 const describe = (e: unknown) =>
   e instanceof ApiClientError
@@ -93,7 +100,11 @@ async function selectModel() {
   const m = models.find((x) => x.id === ui.model.value)!
   manifest = await manifests.get(m.id)
   options(ui.cls, manifest ? [...Array(manifest.classes).keys()] : [], ui.cls.value || 7)
-  options(ui.steps, m.schedules.map((s) => s.steps), ui.steps.value || 50)
+  options(
+    ui.steps,
+    m.schedules.map((s) => s.steps),
+    ui.steps.value || 50,
+  )
   for (const id of ['run-server', 'run-browser']) $<HTMLButtonElement>(id).disabled = !manifest
   status(idle())
   await selectSteps()
@@ -165,10 +176,16 @@ let errorRules = (_keys: readonly number[]) => {}
 /** The one-step error comes from the schedule's own cost tensor (.pact.npy, sha256-checked). */
 async function drawErrors() {
   const s = schedule!
-  const bytes = new Uint8Array(await (await fetch(`/schedules/${s.calibration.pactFile}`)).arrayBuffer())
-  if ((await hexDigest('SHA-256', bytes)) !== s.calibration.pactSha256) throw new Error('cost tensor does not match the schedule')
+  const bytes = new Uint8Array(
+    await (await fetch(`/schedules/${s.calibration.pactFile}`)).arrayBuffer(),
+  )
+  if ((await hexDigest('SHA-256', bytes)) !== s.calibration.pactSha256)
+    throw new Error('cost tensor does not match the schedule')
   const npy = parseNpy(bytes)
-  errorPoints = oneStepErrors({ steps: s.steps, data: Float64Array.from(npy.data) }, s.forecaster.includeArrival)
+  errorPoints = oneStepErrors(
+    { steps: s.steps, data: Float64Array.from(npy.data) },
+    s.forecaster.includeArrival,
+  )
   errorRules = (keys) =>
     ($('error-plot').innerHTML = linePlot({
       points: errorPoints,
@@ -200,11 +217,15 @@ function showResults() {
     }
     const g = got[where]
     $(`psnr-${where}`).textContent =
-      g?.full && g.budget ? `PSNR K = ${budget} vs full: ${pngPsnr(g.full.png, g.budget.png).toFixed(2)} dB` : ''
+      g?.full && g.budget
+        ? `PSNR K = ${budget} vs full: ${pngPsnr(g.full.png, g.budget.png).toFixed(2)} dB`
+        : ''
   }
   const pairs = (['full', 'budget'] as const).filter((c) => got.server?.[c] && got.browser?.[c])
   const same = pairs.map((c) => maxPixelDiff(got.server![c]!.png, got.browser![c]!.png))
-  const identical = pairs.every((c) => toBase64(got.server![c]!.png) === toBase64(got.browser![c]!.png))
+  const identical = pairs.every(
+    (c) => toBase64(got.server![c]!.png) === toBase64(got.browser![c]!.png),
+  )
   $('match').dataset.compared = String(pairs.length)
   $('match').dataset.identical = String(pairs.length > 0 && identical)
   $('match').textContent = pairs.length
@@ -219,7 +240,11 @@ async function runServer() {
   for (const b of new Set([p.steps, budget])) {
     status(`server: ${b === p.steps ? 'full' : `K = ${b}`}…`)
     const out = await api.generate({ ...p, budget: b, format: 'json' })
-    results.set(key('server', b), { png: fromBase64(out.images[0].png), ms: out.timing.totalMs, nfe: out.nfe })
+    results.set(key('server', b), {
+      png: fromBase64(out.images[0].png),
+      ms: out.timing.totalMs,
+      nfe: out.nfe,
+    })
     showResults()
   }
 }
@@ -233,7 +258,10 @@ async function engineFor(model: string) {
       const t0 = performance.now()
       status(`browser: loading ${model} (${backend}), checking sha256…`)
       const engine = await loadBrowserEngine(model, backend)
-      return { engine, reason: `${reason}; model loaded and verified in ${(performance.now() - t0).toFixed(0)} ms` }
+      return {
+        engine,
+        reason: `${reason}; model loaded and verified in ${(performance.now() - t0).toFixed(0)} ms`,
+      }
     })()
     engines.set(id, loading)
     loading.catch(() => engines.delete(id))
@@ -276,8 +304,14 @@ async function main() {
   models = (await api.models()).models.filter((m) => m.schedules.length > 0)
   for (const m of models) manifests.set(m.id, fetchManifest(m.id))
   // start on the first model this page can also sample
-  const runnable = (await Promise.all(models.map(async (m) => ((await manifests.get(m.id)) ? m.id : '')))).find(Boolean)
-  options(ui.model, models.map((m) => m.id), runnable)
+  const runnable = (
+    await Promise.all(models.map(async (m) => ((await manifests.get(m.id)) ? m.id : '')))
+  ).find(Boolean)
+  options(
+    ui.model,
+    models.map((m) => m.id),
+    runnable,
+  )
   ui.model.onchange = () => selectModel().catch((e) => status(describe(e), true))
   ui.steps.onchange = () => selectSteps().catch((e) => status(describe(e), true))
   ui.mode.onchange = ui.speedup.onchange = ui.budget.onchange = () => selectPlan()

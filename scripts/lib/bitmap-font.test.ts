@@ -2,7 +2,10 @@ import { describe, expect, it } from 'vitest'
 import { drawText, textWidth } from './bitmap-font.ts'
 
 /** The image as rows of '#' and '.', for readable expectations. */
-const ascii = (data: Uint8Array, width: number) => Array.from({ length: data.length / width }, (_, r) => [...data.subarray(r * width, (r + 1) * width)].map((v) => (v ? '#' : '.')).join(''))
+const ascii = (data: Uint8Array, width: number) =>
+  Array.from({ length: data.length / width }, (_, r) =>
+    [...data.subarray(r * width, (r + 1) * width)].map((v) => (v ? '#' : '.')).join(''),
+  )
 
 describe('bitmap font', () => {
   it('draws glyphs left to right with one pixel between them', () => {

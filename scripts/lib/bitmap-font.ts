@@ -84,10 +84,19 @@ export const textWidth = (text: string, scale: number) => Math.max(0, text.lengt
  * Draws `text` into a one-channel image (`data`, `width` pixels a row) with its top-left
  * corner at (x, y), each font pixel a `scale` x `scale` block of `value`.
  */
-export function drawText(data: Uint8Array, width: number, x: number, y: number, text: string, scale: number, value: number): void {
+export function drawText(
+  data: Uint8Array,
+  width: number,
+  x: number,
+  y: number,
+  text: string,
+  scale: number,
+  value: number,
+): void {
   ;[...text].forEach((ch, k) => {
     const glyph = GLYPHS[ch]
-    if (!glyph) throw new RangeError(`no glyph for '${ch}' (the font has ${Object.keys(GLYPHS).join('')})`)
+    if (!glyph)
+      throw new RangeError(`no glyph for '${ch}' (the font has ${Object.keys(GLYPHS).join('')})`)
     glyph.forEach((bits, row) => {
       for (let col = 0; col < 5; col++) {
         if (!(bits & (1 << (4 - col)))) continue

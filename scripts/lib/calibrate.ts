@@ -19,7 +19,10 @@ export interface CalibrationSetup {
   onStep?: (step: number) => void
 }
 
-export async function calibrate(denoiser: Denoiser, setup: CalibrationSetup): Promise<Trajectory[]> {
+export async function calibrate(
+  denoiser: Denoiser,
+  setup: CalibrationSetup,
+): Promise<Trajectory[]> {
   return (await calibrateFull(denoiser, setup)).features
 }
 
@@ -33,7 +36,10 @@ export interface Calibration {
 }
 
 /** Calibration that also keeps each step's latent and the final images (for final-image costs). */
-export async function calibrateFull(denoiser: Denoiser, setup: CalibrationSetup): Promise<Calibration> {
+export async function calibrateFull(
+  denoiser: Denoiser,
+  setup: CalibrationSetup,
+): Promise<Calibration> {
   const batch = setup.seeds.length
   const row = sizeOf(denoiser.featureDims)
   const guided = setup.guidance !== 1
@@ -46,7 +52,8 @@ export async function calibrateFull(denoiser: Denoiser, setup: CalibrationSetup)
     featureDims: denoiser.featureDims,
     nullClass: denoiser.nullClass,
     trunk: (x, sigma, labels) => {
-      for (let b = 0; b < batch; b++) latents[b].push(x.data.slice(b * imageSize, (b + 1) * imageSize))
+      for (let b = 0; b < batch; b++)
+        latents[b].push(x.data.slice(b * imageSize, (b + 1) * imageSize))
       return denoiser.trunk(x, sigma, labels)
     },
     head: (h, x, sigma, labels) => denoiser.head(h, x, sigma, labels),

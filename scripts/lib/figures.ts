@@ -23,7 +23,14 @@ export function scheduleFigures(
     title: `${model}, ${n} steps: expected cost vs budget`,
     xLabel: 'budget K (trunk evaluations)',
     yLabel: 'path cost',
-    series: [{ name: 'exact DP', points: plans.map((p) => [p.budget, p.cost] as const) }, ...extra.map((e) => ({ name: e.name, points: e.plans.map((p) => [p.budget, p.cost] as const), dashed: true }))],
+    series: [
+      { name: 'exact DP', points: plans.map((p) => [p.budget, p.cost] as const) },
+      ...extra.map((e) => ({
+        name: e.name,
+        points: e.plans.map((p) => [p.budget, p.cost] as const),
+        dashed: true,
+      })),
+    ],
     logY: true,
   })
   // On a log axis the two cost curves overlap to the pixel: plot the saving itself.
@@ -31,7 +38,9 @@ export function scheduleFigures(
     name: `vs ${e.name}`,
     points: plans.flatMap((p) => {
       const other = e.plans.find((q) => q.budget === p.budget)
-      return other && Number.isFinite(other.cost) && other.cost > 0 ? [[p.budget, (100 * (other.cost - p.cost)) / other.cost] as const] : []
+      return other && Number.isFinite(other.cost) && other.cost > 0
+        ? [[p.budget, (100 * (other.cost - p.cost)) / other.cost] as const]
+        : []
     }),
   }))
   const costs = savings.some((sv) => sv.points.length > 0)

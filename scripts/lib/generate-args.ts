@@ -73,32 +73,55 @@ export function parseGenerateArgs(argv: readonly string[]): GenerateArgs {
   } catch (e) {
     throw new GenerateUsageError((e as Error).message)
   }
-  const base = { model: (v.model as string) ?? 'tiny-dit-mnist', backend: 'wasm' as Backend, threads: 1, modelsDir: 'models', schedules: 'schedules', seed: 0, batch: 1, class: -1 }
+  const base = {
+    model: (v.model as string) ?? 'tiny-dit-mnist',
+    backend: 'wasm' as Backend,
+    threads: 1,
+    modelsDir: 'models',
+    schedules: 'schedules',
+    seed: 0,
+    batch: 1,
+    class: -1,
+  }
   if (v.help) return { help: true, ...base }
   const nums: Record<string, number> = {}
   for (const k of NUMERIC) {
     const s = v[k] as string | undefined
     if (s === undefined) continue
     // plain decimal only: '1e3', '0x10' and ' 7 ' are typos here, as they are in the API's query strings
-    if (!/^-?[0-9]+(\.[0-9]+)?$/.test(s)) throw new GenerateUsageError(`--${k} must be a number, got '${s}'`)
+    if (!/^-?[0-9]+(\.[0-9]+)?$/.test(s))
+      throw new GenerateUsageError(`--${k} must be a number, got '${s}'`)
     nums[k] = Number(s)
   }
   if (nums.class === undefined) throw new GenerateUsageError('--class is required')
-  const r = generateRequestSchema(DEFAULT_LIMITS).safeParse({ model: base.model, format: 'png', ...nums })
+  const r = generateRequestSchema(DEFAULT_LIMITS).safeParse({
+    model: base.model,
+    format: 'png',
+    ...nums,
+  })
   if (!r.success) {
     const i = r.error.issues[0]
     const field = String(i.path[0] ?? 'model')
-    throw new GenerateUsageError(`--${field}: ${i.message}${field in nums ? `, got ${nums[field]}` : field === 'model' ? `, got '${base.model}'` : ''}`)
+    throw new GenerateUsageError(
+      `--${field}: ${i.message}${field in nums ? `, got ${nums[field]}` : field === 'model' ? `, got '${base.model}'` : ''}`,
+    )
   }
   if (r.data.budget !== undefined && r.data.steps !== undefined && r.data.budget > r.data.steps) {
-    throw new GenerateUsageError(`--budget must be at most --steps (${r.data.steps}), got ${r.data.budget}`)
+    throw new GenerateUsageError(
+      `--budget must be at most --steps (${r.data.steps}), got ${r.data.budget}`,
+    )
   }
   const backend = (v.backend as string | undefined) ?? 'wasm'
-  if (!(backend in BACKENDS)) throw new GenerateUsageError(`--backend must be one of ${Object.keys(BACKENDS).join(', ')}, got '${backend}'`)
+  if (!(backend in BACKENDS))
+    throw new GenerateUsageError(
+      `--backend must be one of ${Object.keys(BACKENDS).join(', ')}, got '${backend}'`,
+    )
   const threads = v.threads === undefined ? 1 : Number(v.threads)
-  if (!/^[0-9]+$/.test(String(v.threads ?? '1')) || threads < 1 || threads > 16) throw new GenerateUsageError(`--threads must be an integer in [1, 16], got '${v.threads}'`)
+  if (!/^[0-9]+$/.test(String(v.threads ?? '1')) || threads < 1 || threads > 16)
+    throw new GenerateUsageError(`--threads must be an integer in [1, 16], got '${v.threads}'`)
   const out = v.out as string | undefined
-  if (out !== undefined && !out.endsWith('.png')) throw new GenerateUsageError(`--out must name a .png file, got '${out}'`)
+  if (out !== undefined && !out.endsWith('.png'))
+    throw new GenerateUsageError(`--out must name a .png file, got '${out}'`)
   return {
     help: false,
     model: base.model,

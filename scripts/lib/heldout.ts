@@ -12,7 +12,8 @@ export interface HeldOut {
 export async function loadHeldOut(modelsDir: string): Promise<HeldOut> {
   const meta = JSON.parse(await readFile(join(modelsDir, 'mnist-heldout.json'), 'utf8'))
   const bytes = await readFile(join(modelsDir, meta.file))
-  if (bytes.length !== meta.bytes) throw new Error(`${meta.file}: ${bytes.length} bytes, manifest says ${meta.bytes}`)
+  if (bytes.length !== meta.bytes)
+    throw new Error(`${meta.file}: ${bytes.length} bytes, manifest says ${meta.bytes}`)
   const images = Float32Array.from(bytes, (k) => 2 * (Math.round((k / 255) * 1000) / 1000) - 1)
   return { count: meta.count, labels: meta.labels, images }
 }

@@ -35,11 +35,16 @@ export interface PlanningInput {
   refinement?: Omit<NonNullable<Schedule['refinement']>, 'plans'>
 }
 
-const LAYOUT3 = 'C[p][i][j]: previous key p, current key i, next key j (j = N: end); +Infinity where infeasible'
-const LAYOUT4 = 'C[q][p][i][j]: keys q <= p <= i before the segment, next key j (j = N: end); +Infinity where infeasible'
+const LAYOUT3 =
+  'C[p][i][j]: previous key p, current key i, next key j (j = N: end); +Infinity where infeasible'
+const LAYOUT4 =
+  'C[q][p][i][j]: keys q <= p <= i before the segment, next key j (j = N: end); +Infinity where infeasible'
 
 /** Everything `runPlanning` writes for one tensor, as relative path -> bytes or text. */
-export function planFiles(input: PlanningInput): { schedule: Schedule; files: Map<string, Uint8Array | string> } {
+export function planFiles(input: PlanningInput): {
+  schedule: Schedule
+  files: Map<string, Uint8Array | string>
+} {
   const n = input.pact.steps
   const { model } = input
   const files = new Map<string, Uint8Array | string>()
@@ -47,15 +52,34 @@ export function planFiles(input: PlanningInput): { schedule: Schedule; files: Ma
   const pactFile = `${model}/${n}.pact.npy`
   files.set(pactFile, npy)
   let planned = { file: pactFile, sha256: sha256(npy) }
-  const tensors: Record<string, unknown>[] = [{ tensor: pactFile, sha256: planned.sha256, shape: [n, n + 1, n + 1], dtype: 'float64-le', layout: LAYOUT3 }]
-  const plannerOpts = { forcedFirst: input.planner.forcedFirst ?? 3, forcedLast: input.planner.forcedLast ?? 0, maxJump: input.planner.maxJump ?? n }
+  const tensors: Record<string, unknown>[] = [
+    {
+      tensor: pactFile,
+      sha256: planned.sha256,
+      shape: [n, n + 1, n + 1],
+      dtype: 'float64-le',
+      layout: LAYOUT3,
+    },
+  ]
+  const plannerOpts = {
+    forcedFirst: input.planner.forcedFirst ?? 3,
+    forcedLast: input.planner.forcedLast ?? 0,
+    maxJump: input.planner.maxJump ?? n,
+  }
   let plans: Plan[]
   let greedy = planAll(input.pact, { method: 'greedy', ...plannerOpts })
   if (input.pact4) {
     const npy4 = writeNpy({ shape: [n, n, n, n + 1], data: input.pact4.data })
     planned = { file: `${model}/${n}.pact4.npy`, sha256: sha256(npy4) }
     files.set(planned.file, npy4)
-    tensors.push({ tensor: planned.file, sha256: planned.sha256, shape: [n, n, n, n + 1], dtype: 'float64-le', layout: LAYOUT4, plannedOn: true })
+    tensors.push({
+      tensor: planned.file,
+      sha256: planned.sha256,
+      shape: [n, n, n, n + 1],
+      dtype: 'float64-le',
+      layout: LAYOUT4,
+      plannedOn: true,
+    })
     plans = planAllTriple(input.pact4, plannerOpts)
     // the paper's planner only has the 3-D tensor; charge its keys what they really cost
     greedy = greedy.map((p) => ({ ...p, cost: pathCost4(input.pact4!, p.keySteps) }))
@@ -74,18 +98,50 @@ export function planFiles(input: PlanningInput): { schedule: Schedule; files: Ma
     const file = `${model}/${n}.pact-order${order}.npy`
     files.set(file, bytes)
     pactFiles.push({ order, file, sha256: sha256(bytes) })
-    tensors.push({ tensor: file, sha256: sha256(bytes), shape: [n, n + 1, n + 1], dtype: 'float64-le', layout: LAYOUT3, order })
+    tensors.push({
+      tensor: file,
+      sha256: sha256(bytes),
+      shape: [n, n + 1, n + 1],
+      dtype: 'float64-le',
+      layout: LAYOUT3,
+      order,
+    })
   }
   const records: NonNullable<Schedule['refinement']>['plans'] = []
   for (const [budget, chosen] of Object.entries(input.refined ?? {})) {
     const keySteps = Array.isArray(chosen) ? chosen : chosen.keySteps
     const orders = Array.isArray(chosen) ? undefined : chosen.orders
     if (keySteps.length !== Number(budget) || !plans.some((p) => p.budget === Number(budget))) {
-      throw new RangeError(`refinement for ${model} at ${n} steps: budget ${budget} has ${keySteps.length} key steps, or no DP plan to replace`)
+      throw new RangeError(
+        `refinement for ${model} at ${n} steps: budget ${budget} has ${keySteps.length} key steps, or no DP plan to replace`,
+      )
     }
-    const cost = input.pact4 ? pathCost4(input.pact4, keySteps) : orders && input.byOrder ? orderedPathCost({ byOrder: input.byOrder }, keySteps, orders) : pathCost(input.pact, keySteps)
-    plans = plans.map((p) => (p.budget === Number(budget) ? { budget: p.budget, keySteps, mask: maskOf(n, keySteps), cost, ...(orders ? { orders } : {}) } : p))
-    if (!Array.isArray(chosen)) records.push({ budget: Number(budget), start: chosen.start, startError: chosen.startError, error: chosen.error, evals: chosen.evals, moves: chosen.moves, shipped: chosen.shipped })
+    const cost = input.pact4
+      ? pathCost4(input.pact4, keySteps)
+      : orders && input.byOrder
+        ? orderedPathCost({ byOrder: input.byOrder }, keySteps, orders)
+        : pathCost(input.pact, keySteps)
+    plans = plans.map((p) =>
+      p.budget === Number(budget)
+        ? {
+            budget: p.budget,
+            keySteps,
+            mask: maskOf(n, keySteps),
+            cost,
+            ...(orders ? { orders } : {}),
+          }
+        : p,
+    )
+    if (!Array.isArray(chosen))
+      records.push({
+        budget: Number(budget),
+        start: chosen.start,
+        startError: chosen.startError,
+        error: chosen.error,
+        evals: chosen.evals,
+        moves: chosen.moves,
+        shipped: chosen.shipped,
+      })
   }
   records.sort((a, b) => a.budget - b.budget)
   const provenance = {
@@ -103,14 +159,23 @@ export function planFiles(input: PlanningInput): { schedule: Schedule; files: Ma
       steps: n,
       shift: input.shift,
       forecaster: input.forecaster,
-      calibration: { ...input.calibration, pactFile: planned.file, pactSha256: planned.sha256, ...(pactFiles.length ? { pactFiles } : {}) },
+      calibration: {
+        ...input.calibration,
+        pactFile: planned.file,
+        pactSha256: planned.sha256,
+        ...(pactFiles.length ? { pactFiles } : {}),
+      },
       planner: { method: 'exact', ...plannerOpts },
-      ...(input.refinement && records.length ? { refinement: { ...input.refinement, plans: records } } : {}),
+      ...(input.refinement && records.length
+        ? { refinement: { ...input.refinement, plans: records } }
+        : {}),
     },
     plans,
     greedy,
   )
-  const figs = scheduleFigures(model, input.pact, input.forecaster.includeArrival, schedule.plans, [{ name: 'greedy (paper)', plans: greedy }])
+  const figs = scheduleFigures(model, input.pact, input.forecaster.includeArrival, schedule.plans, [
+    { name: 'greedy (paper)', plans: greedy },
+  ])
   for (const [name, svg] of Object.entries(figs)) files.set(`${model}/${n}.${name}.svg`, svg)
   files.set(`${model}/${n}.json`, scheduleText(schedule))
   return { schedule, files }
@@ -121,14 +186,23 @@ export async function runPlanning(outDir: string, input: PlanningInput): Promise
 }
 
 /** Writes what `planFiles` made (atomically, file by file) and rebuilds the index. */
-export async function writePlanned(outDir: string, made: ReturnType<typeof planFiles>): Promise<Schedule> {
+export async function writePlanned(
+  outDir: string,
+  made: ReturnType<typeof planFiles>,
+): Promise<Schedule> {
   const { schedule, files } = made
   await mkdir(join(outDir, schedule.model), { recursive: true })
   for (const [path, data] of files) await writeFileAtomic(join(outDir, path), data)
   await rebuildIndex(outDir)
   const n = schedule.steps
   const k10 = schedule.plans.find((p) => p.budget === Math.round(n / 5))
-  process.stderr.write(`wrote ${join(outDir, schedule.model, `${n}.json`)}: ${schedule.plans.length} budgets (${schedule.plans[0].budget}..${schedule.plans[schedule.plans.length - 1].budget})`)
-  process.stderr.write(k10 ? `; K=${k10.budget}: [${k10.keySteps.join(',')}] cost ${k10.cost}${k10.greedyCost !== undefined ? ` (greedy ${k10.greedyCost})` : ''}\n` : '\n')
+  process.stderr.write(
+    `wrote ${join(outDir, schedule.model, `${n}.json`)}: ${schedule.plans.length} budgets (${schedule.plans[0].budget}..${schedule.plans[schedule.plans.length - 1].budget})`,
+  )
+  process.stderr.write(
+    k10
+      ? `; K=${k10.budget}: [${k10.keySteps.join(',')}] cost ${k10.cost}${k10.greedyCost !== undefined ? ` (greedy ${k10.greedyCost})` : ''}\n`
+      : '\n',
+  )
   return schedule
 }

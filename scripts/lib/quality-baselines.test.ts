@@ -1,6 +1,13 @@
 import { describe, expect, it } from 'vitest'
 import { Rng } from '../../src/core/rng.ts'
-import { EasyCachePolicy, lemicaPath, magcacheDelta, magcacheMask, magnitudeRatios, taylorseerKeys } from './quality-baselines.ts'
+import {
+  EasyCachePolicy,
+  lemicaPath,
+  magcacheDelta,
+  magcacheMask,
+  magnitudeRatios,
+  taylorseerKeys,
+} from './quality-baselines.ts'
 
 const t = (data: number[]) => ({ data: Float32Array.from(data), dims: [data.length] })
 
@@ -29,8 +36,11 @@ describe('magcache', () => {
   })
 
   it('bisection finds a delta for K keys, or the nearest count below, or says none fits', () => {
-    const gamma = Float64Array.from({ length: 50 }, (_, k) => (k === 0 ? 1 : 0.97 + 0.002 * (k % 7)))
-    const keysOf = (delta: number) => [...magcacheMask(gamma, { retain: 2, maxSkip: 8, delta })].filter((c) => c === '1').length
+    const gamma = Float64Array.from({ length: 50 }, (_, k) =>
+      k === 0 ? 1 : 0.97 + 0.002 * (k % 7),
+    )
+    const keysOf = (delta: number) =>
+      [...magcacheMask(gamma, { retain: 2, maxSkip: 8, delta })].filter((c) => c === '1').length
     let exact = 0
     for (let k = 9; k <= 30; k++) {
       const r = magcacheDelta(gamma, k, 2, 8)!
@@ -74,15 +84,24 @@ describe('lemica', () => {
       const rng = new Rng(300 + trial)
       const steps = 7 + (trial % 3)
       const w = new Map<string, number>()
-      for (let i = 0; i < steps; i++) for (let j = i + 1; j <= steps; j++) w.set(`${i},${j}`, j - i > 4 ? Infinity : Math.round(rng.uniform() * 20))
+      for (let i = 0; i < steps; i++)
+        for (let j = i + 1; j <= steps; j++)
+          w.set(`${i},${j}`, j - i > 4 ? Infinity : Math.round(rng.uniform() * 20))
       const weight = (i: number, j: number) => w.get(`${i},${j}`)!
-      const vec = (keys: number[]) => keys.map((i, m) => weight(i, m + 1 < keys.length ? keys[m + 1] : steps)).sort((a, b) => b - a)
+      const vec = (keys: number[]) =>
+        keys
+          .map((i, m) => weight(i, m + 1 < keys.length ? keys[m + 1] : steps))
+          .sort((a, b) => b - a)
       for (let budget = 2; budget <= 5; budget++) {
         let best: number[] | null = null
         const grow = (keys: number[]) => {
           if (keys.length === budget) {
             const v = vec(keys)
-            if (v.every(Number.isFinite) && (!best || v.join() !== best.join()) && (!best || v.findIndex((x, k) => x !== best![k]) >= 0)) {
+            if (
+              v.every(Number.isFinite) &&
+              (!best || v.join() !== best.join()) &&
+              (!best || v.findIndex((x, k) => x !== best![k]) >= 0)
+            ) {
               const k = best ? v.findIndex((x, q) => x !== best![q]) : -1
               if (!best || v[k] < best[k]) best = v
             }

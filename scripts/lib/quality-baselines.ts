@@ -14,7 +14,8 @@ import type { Tensor } from '../../src/core/tensor.ts'
  * allow so that exactly K keys run.
  */
 export function taylorseerKeys(steps: number, budget: number, warmup: number): number[] {
-  if (warmup < 1 || warmup > budget) throw new RangeError(`warm-up must be in [1, ${budget}], got ${warmup}`)
+  if (warmup < 1 || warmup > budget)
+    throw new RangeError(`warm-up must be in [1, ${budget}], got ${warmup}`)
   const rest = budget - warmup
   const keys = Array.from({ length: warmup }, (_, t) => t)
   for (let m = 0; m < rest; m++) keys.push(warmup + Math.floor((m * (steps - warmup)) / rest))
@@ -95,8 +96,14 @@ export function magcacheMask(gamma: Float64Array, s: MagCacheSettings): string {
  * jump past a budget; then the delta with the nearest count below it is returned, so the
  * caller sees the NFE it really gets. Null when even the largest delta computes too much.
  */
-export function magcacheDelta(gamma: Float64Array, budget: number, retain: number, maxSkip: number): { delta: number; keys: number } | null {
-  const count = (delta: number) => [...magcacheMask(gamma, { retain, maxSkip, delta })].filter((c) => c === '1').length
+export function magcacheDelta(
+  gamma: Float64Array,
+  budget: number,
+  retain: number,
+  maxSkip: number,
+): { delta: number; keys: number } | null {
+  const count = (delta: number) =>
+    [...magcacheMask(gamma, { retain, maxSkip, delta })].filter((c) => c === '1').length
   let lo = 0
   let hi = 1e6
   if (count(hi) > budget) return null
@@ -195,7 +202,11 @@ function insertDesc(v: readonly number[], w: number): number[] {
  * the same weight to two vectors keeps their order, so a DP over (node, keys used) that keeps
  * the smallest vector per state is exact. `weight(i, j)` is +Infinity where an edge is absent.
  */
-export function lemicaPath(steps: number, budget: number, weight: (i: number, j: number) => number): number[] | null {
+export function lemicaPath(
+  steps: number,
+  budget: number,
+  weight: (i: number, j: number) => number,
+): number[] | null {
   type State = { vec: number[]; keys: number[] } | null
   let layer: State[] = Array.from({ length: steps }, () => null)
   layer[0] = { vec: [], keys: [0] }

@@ -12,12 +12,19 @@ import { writeFileAtomic } from './atomic.ts'
 /** Named groups of float arrays, e.g. { features: [sample][step], images: [[...]] }. */
 export type ArrayGroups = Record<string, Float32Array[][]>
 
-export async function cached<T extends ArrayGroups>(dir: string, key: object, compute: () => Promise<T>): Promise<T> {
+export async function cached<T extends ArrayGroups>(
+  dir: string,
+  key: object,
+  compute: () => Promise<T>,
+): Promise<T> {
   const name = createHash('sha256').update(JSON.stringify(key)).digest('hex').slice(0, 24)
   const meta = join(dir, `${name}.json`)
   const body = join(dir, `${name}.f32`)
   try {
-    const shape = JSON.parse(await readFile(meta, 'utf8')) as { key: object; groups: Record<string, number[][]> }
+    const shape = JSON.parse(await readFile(meta, 'utf8')) as {
+      key: object
+      groups: Record<string, number[][]>
+    }
     const bytes = await readFile(body)
     const all = new Float32Array(bytes.buffer, bytes.byteOffset, bytes.byteLength / 4)
     let at = 0
@@ -44,7 +51,8 @@ export async function cached<T extends ArrayGroups>(dir: string, key: object, co
   }
   const flat = new Float32Array(total)
   let at = 0
-  for (const lists of Object.values(value)) for (const l of lists) for (const a of l) (flat.set(a, at), (at += a.length))
+  for (const lists of Object.values(value))
+    for (const l of lists) for (const a of l) (flat.set(a, at), (at += a.length))
   await mkdir(dir, { recursive: true })
   await writeFileAtomic(body, new Uint8Array(flat.buffer))
   await writeFileAtomic(meta, JSON.stringify({ key, groups }))

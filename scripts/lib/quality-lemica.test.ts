@@ -27,7 +27,9 @@ const analytic: Denoiser = {
   async head(h: Tensor, x: Tensor, sigma: number): Promise<Tensor> {
     const rows = h.dims[0]
     const v = new Float32Array(rows * 4)
-    for (let r = 0; r < rows; r++) for (let k = 0; k < 4; k++) v[r * 4 + k] = 0.5 * x.data[r * 4 + k] + h.data[r * 3 + (k % 3)] * (1 + sigma)
+    for (let r = 0; r < rows; r++)
+      for (let k = 0; k < 4; k++)
+        v[r * 4 + k] = 0.5 * x.data[r * 4 + k] + h.data[r * 3 + (k % 3)] * (1 + sigma)
     return { data: v, dims: [rows, 1, 2, 2] }
   },
 }
@@ -37,12 +39,31 @@ describe('lemica edge weights', () => {
     const steps = 9
     const setup = { steps, seeds: [4, 5], classes: [1, 2], guidance: 2.5, shift: 1 }
     const cal = await calibrateFull(analytic, setup)
-    const w = await lemicaWeights(analytic, cal, { steps, classes: setup.classes, guidance: setup.guidance, shift: 1, cap: 4 })
-    for (const [i, j] of [[0, 1], [0, 3], [2, 6], [5, 9], [6, 9]]) {
+    const w = await lemicaWeights(analytic, cal, {
+      steps,
+      classes: setup.classes,
+      guidance: setup.guidance,
+      shift: 1,
+      cap: 4,
+    })
+    for (const [i, j] of [
+      [0, 1],
+      [0, 3],
+      [2, 6],
+      [5, 9],
+      [6, 9],
+    ]) {
       const keys = Array.from({ length: steps }, (_, t) => t).filter((t) => t <= i || t >= j)
       let want = 0
       for (let s = 0; s < 2; s++) {
-        const res = await sample(analytic, flowEuler, { steps, classes: [setup.classes[s]], seeds: [setup.seeds[s]], guidance: 2.5, order: 0, policy: new StaticMaskPolicy(maskOf(steps, keys)) })
+        const res = await sample(analytic, flowEuler, {
+          steps,
+          classes: [setup.classes[s]],
+          seeds: [setup.seeds[s]],
+          guidance: 2.5,
+          order: 0,
+          policy: new StaticMaskPolicy(maskOf(steps, keys)),
+        })
         want += res.images.data.reduce((e, v, k) => e + Math.abs(v - cal.images[s][k]), 0) / 4 / 2
       }
       expect(w[i * (steps + 1) + j]).toBeCloseTo(want, 5)

@@ -24,7 +24,11 @@ export interface LemicaSetup {
 }
 
 /** Weights as a row-major [N][N+1] array: w[i * (N + 1) + j]. */
-export async function lemicaWeights(denoiser: Denoiser, cal: Calibration, setup: LemicaSetup): Promise<Float64Array> {
+export async function lemicaWeights(
+  denoiser: Denoiser,
+  cal: Calibration,
+  setup: LemicaSetup,
+): Promise<Float64Array> {
   const n = setup.steps
   const seeds = cal.images.length
   const imageSize = sizeOf(denoiser.imageDims)
@@ -44,7 +48,12 @@ export async function lemicaWeights(denoiser: Denoiser, cal: Calibration, setup:
       h.set(f.subarray(0, featSize), k * featSize)
       if (guided) h.set(f.subarray(featSize, 2 * featSize), (r + k) * featSize)
     })
-    const labelsOf = (ks: number[]) => Int32Array.from(guided ? [...ks.map((k) => setup.classes[rows[k].s]), ...ks.map(() => denoiser.nullClass)] : ks.map((k) => setup.classes[rows[k].s]))
+    const labelsOf = (ks: number[]) =>
+      Int32Array.from(
+        guided
+          ? [...ks.map((k) => setup.classes[rows[k].s]), ...ks.map(() => denoiser.nullClass)]
+          : ks.map((k) => setup.classes[rows[k].s]),
+      )
     const all = rows.map((_, k) => k)
     let xt: Tensor = { data: x, dims: [r, ...denoiser.imageDims] }
     for (let t = i; t < n; t++) {
@@ -56,14 +65,29 @@ export async function lemicaWeights(denoiser: Denoiser, cal: Calibration, setup:
           sub.set(row, q * imageSize)
           if (guided) sub.set(row, (need.length + q) * imageSize)
         })
-        const out = await denoiser.trunk({ data: sub, dims: [(guided ? 2 : 1) * need.length, ...denoiser.imageDims] }, sigmas[t], labelsOf(need))
+        const out = await denoiser.trunk(
+          { data: sub, dims: [(guided ? 2 : 1) * need.length, ...denoiser.imageDims] },
+          sigmas[t],
+          labelsOf(need),
+        )
         need.forEach((k, q) => {
           h.set(out.data.subarray(q * featSize, (q + 1) * featSize), k * featSize)
-          if (guided) h.set(out.data.subarray((need.length + q) * featSize, (need.length + q + 1) * featSize), (r + k) * featSize)
+          if (guided)
+            h.set(
+              out.data.subarray((need.length + q) * featSize, (need.length + q + 1) * featSize),
+              (r + k) * featSize,
+            )
         })
       }
-      const input: Tensor = guided ? { data: concat(xt.data, xt.data), dims: [2 * r, ...denoiser.imageDims] } : xt
-      const v = await denoiser.head({ data: h, dims: [(guided ? 2 : 1) * r, ...denoiser.featureDims] }, input, sigmas[t], labelsOf(all))
+      const input: Tensor = guided
+        ? { data: concat(xt.data, xt.data), dims: [2 * r, ...denoiser.imageDims] }
+        : xt
+      const v = await denoiser.head(
+        { data: h, dims: [(guided ? 2 : 1) * r, ...denoiser.featureDims] },
+        input,
+        sigmas[t],
+        labelsOf(all),
+      )
       const velocity = guided ? combineGuidance(v, r, setup.guidance) : v
       xt = flowEuler.step(xt, velocity, t, sigmas, xt)
     }

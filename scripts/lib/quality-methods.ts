@@ -24,10 +24,21 @@ export interface Recipe {
 export type Case = { seed: number; class: number }
 
 export function staticRecipe(mask: string, order: number, orders?: readonly number[]): Recipe {
-  return { steps: mask.length, order: Math.max(order, ...(orders ?? [])), orders, policy: () => new StaticMaskPolicy(mask), perImage: false }
+  return {
+    steps: mask.length,
+    order: Math.max(order, ...(orders ?? [])),
+    orders,
+    policy: () => new StaticMaskPolicy(mask),
+    perImage: false,
+  }
 }
 
-export function keysRecipe(steps: number, keys: readonly number[], order: number, orders?: readonly number[]): Recipe {
+export function keysRecipe(
+  steps: number,
+  keys: readonly number[],
+  order: number,
+  orders?: readonly number[],
+): Recipe {
   return staticRecipe(maskOf(steps, keys), order, orders)
 }
 
@@ -77,7 +88,11 @@ export async function runRecipe(
     for (let b = 0; b < part.length; b++) images.push(res.images.data.slice(b * row, (b + 1) * row))
     trunkCalls += res.nfe * part.length
   }
-  return { images, nfe: trunkCalls / cases.length, msPerImage: (performance.now() - t0) / cases.length }
+  return {
+    images,
+    nfe: trunkCalls / cases.length,
+    msPerImage: (performance.now() - t0) / cases.length,
+  }
 }
 
 /** Per-image PSNR against references (identical images count as 100 dB, not Infinity). */
@@ -94,14 +109,28 @@ export interface TuneContext {
 }
 
 /** Mean PSNR of a recipe on the tuning cases, and the NFE it really used. */
-export async function tuneScore(ctx: TuneContext, recipe: Recipe): Promise<{ psnr: number; nfe: number }> {
-  const out = await runRecipe(ctx.denoiser, recipe, ctx.cases, ctx.guidance, ctx.cases.length, ctx.shift)
+export async function tuneScore(
+  ctx: TuneContext,
+  recipe: Recipe,
+): Promise<{ psnr: number; nfe: number }> {
+  const out = await runRecipe(
+    ctx.denoiser,
+    recipe,
+    ctx.cases,
+    ctx.guidance,
+    ctx.cases.length,
+    ctx.shift,
+  )
   const p = psnrs(out.images, ctx.references)
   return { psnr: p.reduce((s, x) => s + x, 0) / p.length, nfe: out.nfe }
 }
 
 /** The candidate with the best tuning PSNR (the first on ties). */
-export async function pickBest<T>(ctx: TuneContext, candidates: readonly T[], recipeOf: (c: T) => Recipe): Promise<{ best: T; psnr: number }> {
+export async function pickBest<T>(
+  ctx: TuneContext,
+  candidates: readonly T[],
+  recipeOf: (c: T) => Recipe,
+): Promise<{ best: T; psnr: number }> {
   let best = candidates[0]
   let score = -Infinity
   for (const c of candidates) {
@@ -130,8 +159,16 @@ export async function tuneThreshold(
   let best = { threshold: Math.exp(lo), nfe: Infinity }
   for (let it = 0; it < iterations; it++) {
     const mid = (lo + hi) / 2
-    const { nfe } = await runRecipe(ctx.denoiser, recipeOf(Math.exp(mid)), ctx.cases, ctx.guidance, 1, ctx.shift)
-    if (Math.abs(nfe - target) < Math.abs(best.nfe - target)) best = { threshold: Math.exp(mid), nfe }
+    const { nfe } = await runRecipe(
+      ctx.denoiser,
+      recipeOf(Math.exp(mid)),
+      ctx.cases,
+      ctx.guidance,
+      1,
+      ctx.shift,
+    )
+    if (Math.abs(nfe - target) < Math.abs(best.nfe - target))
+      best = { threshold: Math.exp(mid), nfe }
     if (nfe > target) lo = mid
     else hi = mid
     if (Math.abs(nfe - target) < 0.1) break

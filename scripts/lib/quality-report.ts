@@ -19,7 +19,8 @@ export interface Row extends Summary {
   psnrs: number[]
 }
 
-const f = (v: number | null | undefined, d: number) => (v === null || v === undefined || !Number.isFinite(v) ? '-' : v.toFixed(d))
+const f = (v: number | null | undefined, d: number) =>
+  v === null || v === undefined || !Number.isFinite(v) ? '-' : v.toFixed(d)
 
 /** Per (steps, K): the shipped schedule against the best other method (by held-out mean PSNR). */
 export function headlines(rows: readonly Row[]) {
@@ -30,26 +31,44 @@ export function headlines(rows: readonly Row[]) {
     const others = here.filter((r) => !r.method.startsWith('dpcache'))
     const best = others.reduce((b, r) => (r.mean > b.mean ? r : b), others[0])
     const margin = best.paired!
-    return { steps: ours.steps, budget: ours.budget, ours, best, margin, met: margin.diff >= 2 * margin.se && margin.diff > 0 }
+    return {
+      steps: ours.steps,
+      budget: ours.budget,
+      ours,
+      best,
+      margin,
+      met: margin.diff >= 2 * margin.se && margin.diff > 0,
+    }
   })
 }
 
 export function renderReport(setup: Record<string, unknown>, rows: readonly Row[]): string {
   const out: string[] = []
   out.push(`Setup: ${JSON.stringify(setup)}`, '')
-  out.push('| steps | K | DPCache (shipped) PSNR | best other method | its PSNR | margin (paired) | seeds won | >= 2 SE |', '|---|---|---|---|---|---|---|---|')
+  out.push(
+    '| steps | K | DPCache (shipped) PSNR | best other method | its PSNR | margin (paired) | seeds won | >= 2 SE |',
+    '|---|---|---|---|---|---|---|---|',
+  )
   for (const h of headlines(rows)) {
     const name = h.best.method + (h.best.variant ? ` (${h.best.variant})` : '')
-    out.push(`| ${h.steps} | ${h.budget} | ${f(h.ours.mean, 2)} +- ${f(h.ours.se, 2)} | ${name} | ${f(h.best.mean, 2)} +- ${f(h.best.se, 2)} | ${h.margin.diff >= 0 ? '+' : ''}${f(h.margin.diff, 2)} +- ${f(h.margin.se, 2)} | ${f(100 * h.margin.wins, 0)}% | ${h.met ? 'yes' : 'no'} |`)
+    out.push(
+      `| ${h.steps} | ${h.budget} | ${f(h.ours.mean, 2)} +- ${f(h.ours.se, 2)} | ${name} | ${f(h.best.mean, 2)} +- ${f(h.best.se, 2)} | ${h.margin.diff >= 0 ? '+' : ''}${f(h.margin.diff, 2)} +- ${f(h.margin.se, 2)} | ${f(100 * h.margin.wins, 0)}% | ${h.met ? 'yes' : 'no'} |`,
+    )
   }
   out.push('')
-  out.push('| steps | K | method | variant / tuned setting | NFE | PSNR dB (mean +- SE) | pooled PSNR | shipped minus this (paired) | shipped wins | tuning PSNR | SSIM | accuracy | Frechet | ms / image |')
+  out.push(
+    '| steps | K | method | variant / tuned setting | NFE | PSNR dB (mean +- SE) | pooled PSNR | shipped minus this (paired) | shipped wins | tuning PSNR | SSIM | accuracy | Frechet | ms / image |',
+  )
   out.push('|---|---|---|---|---|---|---|---|---|---|---|---|---|---|')
   for (const r of rows) {
     const label = [r.variant, r.setting].filter(Boolean).join('; ')
     const nfe = r.tuneNfe !== undefined ? `${f(r.nfe, 2)} (tuning ${f(r.tuneNfe, 2)})` : f(r.nfe, 2)
-    const p = r.paired ? `${r.paired.diff >= 0 ? '+' : ''}${f(r.paired.diff, 2)} +- ${f(r.paired.se, 2)}` : '-'
-    out.push(`| ${r.steps} | ${r.budget} | ${r.method} | ${label} | ${nfe} | ${f(r.mean, 2)} +- ${f(r.se, 2)} | ${f(r.pooled, 2)} | ${p} | ${r.paired ? `${f(100 * r.paired.wins, 0)}%` : '-'} | ${f(r.tunePsnr, 2)} | ${f(r.ssim, 4)} | ${f(r.accuracy, 3)} | ${f(r.frechet, 2)} | ${f(r.msPerImage, 1)} |`)
+    const p = r.paired
+      ? `${r.paired.diff >= 0 ? '+' : ''}${f(r.paired.diff, 2)} +- ${f(r.paired.se, 2)}`
+      : '-'
+    out.push(
+      `| ${r.steps} | ${r.budget} | ${r.method} | ${label} | ${nfe} | ${f(r.mean, 2)} +- ${f(r.se, 2)} | ${f(r.pooled, 2)} | ${p} | ${r.paired ? `${f(100 * r.paired.wins, 0)}%` : '-'} | ${f(r.tunePsnr, 2)} | ${f(r.ssim, 4)} | ${f(r.accuracy, 3)} | ${f(r.frechet, 2)} | ${f(r.msPerImage, 1)} |`,
+    )
   }
   return out.join('\n') + '\n'
 }

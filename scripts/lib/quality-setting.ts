@@ -20,12 +20,41 @@ import { planAll } from '../../src/core/planner.ts'
 import { uniformKeys } from '../../src/core/policy.ts'
 import type { Denoiser } from '../../src/core/sampler.ts'
 import type { Calibration } from './calibrate.ts'
-import { lemicaPath, magcacheDelta, magcacheMask, magnitudeRatios, taylorseerKeys } from './quality-baselines.ts'
-import { easycacheRecipe, keysRecipe, pickBest, staticRecipe, teacacheRecipe, tuneScore, tuneThreshold, type Recipe, type TuneContext } from './quality-methods.ts'
+import {
+  lemicaPath,
+  magcacheDelta,
+  magcacheMask,
+  magnitudeRatios,
+  taylorseerKeys,
+} from './quality-baselines.ts'
+import {
+  easycacheRecipe,
+  keysRecipe,
+  pickBest,
+  staticRecipe,
+  teacacheRecipe,
+  tuneScore,
+  tuneThreshold,
+  type Recipe,
+  type TuneContext,
+} from './quality-methods.ts'
 import { finalImageMse } from './refine-plans.ts'
 import { refine } from './refine.ts'
 
-export const METHODS = ['dpcache', 'dpcache-greedy', 'dp-2d', 'taylorseer', 'uniform-taylor', 'uniform-reuse', 'teacache', 'magcache', 'easycache', 'lemica', 'budcache', 'euler-k'] as const
+export const METHODS = [
+  'dpcache',
+  'dpcache-greedy',
+  'dp-2d',
+  'taylorseer',
+  'uniform-taylor',
+  'uniform-reuse',
+  'teacache',
+  'magcache',
+  'easycache',
+  'lemica',
+  'budcache',
+  'euler-k',
+] as const
 export type Method = (typeof METHODS)[number]
 
 export interface Entry {
@@ -51,7 +80,10 @@ export interface SettingInput {
   pact: import('../../src/core/pact.ts').Pact
   forcedFirst: number
   /** extra dpcache rows: label -> keys/orders per budget */
-  ablations: { label: string; plans: Map<number, { keySteps: number[]; orders?: number[]; order: number }> }[]
+  ablations: {
+    label: string
+    plans: Map<number, { keySteps: number[]; orders?: number[]; order: number }>
+  }[]
   lemica: { weights: Float64Array }
   budcacheEvals: number
   hidden: number
@@ -64,32 +96,66 @@ export async function entriesFor(s: SettingInput, budget: number): Promise<Entry
   const out: Entry[] = []
   const sh = s.shipped.get(budget)
   if (!sh) throw new Error(`the shipped ${n}-step schedule has no K=${budget} plan`)
-  out.push({ method: 'dpcache', recipe: keysRecipe(n, sh.keySteps, sh.order, sh.orders), setting: sh.orders ? `orders ${sh.orders.join('')}` : `order ${sh.order}` })
+  out.push({
+    method: 'dpcache',
+    recipe: keysRecipe(n, sh.keySteps, sh.order, sh.orders),
+    setting: sh.orders ? `orders ${sh.orders.join('')}` : `order ${sh.order}`,
+  })
   for (const a of s.ablations) {
     const p = a.plans.get(budget)
-    if (p) out.push({ method: 'dpcache', variant: a.label, recipe: keysRecipe(n, p.keySteps, p.order, p.orders) })
+    if (p)
+      out.push({
+        method: 'dpcache',
+        variant: a.label,
+        recipe: keysRecipe(n, p.keySteps, p.order, p.orders),
+      })
   }
-  for (const [method, m] of [['dpcache-greedy', 'greedy'], ['dp-2d', '2d']] as const) {
-    const plan = planAll(s.pact, { method: m, forcedFirst: s.forcedFirst }).find((p) => p.budget === budget)
+  for (const [method, m] of [
+    ['dpcache-greedy', 'greedy'],
+    ['dp-2d', '2d'],
+  ] as const) {
+    const plan = planAll(s.pact, { method: m, forcedFirst: s.forcedFirst }).find(
+      (p) => p.budget === budget,
+    )
     if (plan) out.push({ method, recipe: staticRecipe(plan.mask, 1) })
   }
   // taylorseer: W on the tuning seeds
   const ws = [1, 2, 3, 4, 5].filter((w) => w < budget)
   const ts = await pickBest(s.tune, ws, (w) => keysRecipe(n, taylorseerKeys(n, budget, w), 1))
-  out.push({ method: 'taylorseer', recipe: keysRecipe(n, taylorseerKeys(n, budget, ts.best), 1), setting: `W=${ts.best}` })
+  out.push({
+    method: 'taylorseer',
+    recipe: keysRecipe(n, taylorseerKeys(n, budget, ts.best), 1),
+    setting: `W=${ts.best}`,
+  })
   out.push({ method: 'uniform-taylor', recipe: keysRecipe(n, uniformKeys(n, budget), 1) })
-  out.push({ method: 'uniform-taylor', variant: 'order 2', recipe: keysRecipe(n, uniformKeys(n, budget), 2) })
+  out.push({
+    method: 'uniform-taylor',
+    variant: 'order 2',
+    recipe: keysRecipe(n, uniformKeys(n, budget), 2),
+  })
   out.push({ method: 'uniform-reuse', recipe: keysRecipe(n, uniformKeys(n, budget), 0) })
   // teacache and easycache: thresholds bisected to K on the tuning seeds
   const tea = await tuneThreshold(s.tune, budget, (t) => teacacheRecipe(t, n))
-  out.push({ method: 'teacache', recipe: teacacheRecipe(tea.threshold, n), setting: `threshold ${tea.threshold.toPrecision(3)}`, tuneNfe: tea.nfe })
+  out.push({
+    method: 'teacache',
+    recipe: teacacheRecipe(tea.threshold, n),
+    setting: `threshold ${tea.threshold.toPrecision(3)}`,
+    tuneNfe: tea.nfe,
+  })
   const warm = Math.min(2, budget - 1)
   const easy = await tuneThreshold(s.tune, budget, (t) => easycacheRecipe(t, n, warm))
-  out.push({ method: 'easycache', recipe: easycacheRecipe(easy.threshold, n, warm), setting: `tau ${easy.threshold.toPrecision(3)}, warm-up ${warm}`, tuneNfe: easy.nfe })
+  out.push({
+    method: 'easycache',
+    recipe: easycacheRecipe(easy.threshold, n, warm),
+    setting: `tau ${easy.threshold.toPrecision(3)}, warm-up ${warm}`,
+    tuneNfe: easy.nfe,
+  })
   // magcache: (retain, maxSkip) on the tuning seeds, delta bisected to exactly K where it can be
   const gamma = magnitudeRatios(s.cal.features as Trajectory[], s.hidden)
   const configs: { retain: number; maxSkip: number; delta: number; keys: number }[] = []
-  for (const retain of [...new Set([1, Math.max(1, Math.floor(budget / 4)), Math.round(0.1 * n)])].filter((r) => r < budget)) {
+  for (const retain of [
+    ...new Set([1, Math.max(1, Math.floor(budget / 4)), Math.round(0.1 * n)]),
+  ].filter((r) => r < budget)) {
     for (const maxSkip of [2, 3, 4, 6, 8, 12, 20]) {
       const d = magcacheDelta(gamma, budget, retain, maxSkip)
       if (d && d.keys === budget) configs.push({ retain, maxSkip, ...d })
@@ -97,7 +163,11 @@ export async function entriesFor(s: SettingInput, budget: number): Promise<Entry
   }
   if (configs.length) {
     const mc = await pickBest(s.tune, configs, (c) => staticRecipe(magcacheMask(gamma, c), 0))
-    out.push({ method: 'magcache', recipe: staticRecipe(magcacheMask(gamma, mc.best), 0), setting: `retain ${mc.best.retain}, maxSkip ${mc.best.maxSkip}, delta ${mc.best.delta.toPrecision(3)}` })
+    out.push({
+      method: 'magcache',
+      recipe: staticRecipe(magcacheMask(gamma, mc.best), 0),
+      setting: `retain ${mc.best.retain}, maxSkip ${mc.best.maxSkip}, delta ${mc.best.delta.toPrecision(3)}`,
+    })
   } else s.log(`magcache: no (retain, maxSkip, delta) gives exactly K=${budget}`)
   // lemica: exact lexicographic minimax path with exactly K keys
   const w = s.lemica.weights
@@ -106,16 +176,28 @@ export async function entriesFor(s: SettingInput, budget: number): Promise<Entry
   else s.log(`lemica: no path with K=${budget} under the edge cap`)
   // budcache: hill climbing from TaylorSeer-style keys, first floor(K/4) forced, order 1
   const forced = Math.max(1, Math.floor(budget / 4))
-  const start = { keySteps: taylorseerKeys(n, budget, forced), orders: new Array<number>(budget).fill(1) }
+  const start = {
+    keySteps: taylorseerKeys(n, budget, forced),
+    orders: new Array<number>(budget).fill(1),
+  }
   const judge = { seeds: s.cal.seeds, classes: s.cal.classes, references: s.cal.images }
   const bud = await refine(start, {
     steps: n,
     forcedFirst: forced,
     orders: [],
     maxEvals: s.budcacheEvals,
-    evaluate: (c) => finalImageMse({ denoiser: s.denoiser, steps: n, guidance: s.guidance, shift: s.shift }, judge, c),
+    evaluate: (c) =>
+      finalImageMse(
+        { denoiser: s.denoiser, steps: n, guidance: s.guidance, shift: s.shift },
+        judge,
+        c,
+      ),
   })
-  out.push({ method: 'budcache', recipe: keysRecipe(n, bud.best.keySteps, 1), setting: `${bud.evals} runs, ${bud.moves.length} moves` })
+  out.push({
+    method: 'budcache',
+    recipe: keysRecipe(n, bud.best.keySteps, 1),
+    setting: `${bud.evals} runs, ${bud.moves.length} moves`,
+  })
   out.push({ method: 'euler-k', recipe: staticRecipe('1'.repeat(budget), 1) })
   // the tuning PSNR of every static entry, so "ship what wins on tuning seeds" can be checked
   return out

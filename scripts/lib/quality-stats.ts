@@ -35,7 +35,10 @@ export function summarise(psnrs: readonly number[]): Summary {
 }
 
 export function paired(reference: readonly number[], other: readonly number[]): Paired {
-  if (reference.length !== other.length) throw new RangeError(`paired statistics need equal lengths, got ${reference.length} and ${other.length}`)
+  if (reference.length !== other.length)
+    throw new RangeError(
+      `paired statistics need equal lengths, got ${reference.length} and ${other.length}`,
+    )
   const d = reference.map((r, k) => r - other[k])
   return { diff: meanOf(d), se: standardError(d), wins: d.filter((x) => x > 0).length / d.length }
 }

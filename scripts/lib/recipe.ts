@@ -38,7 +38,10 @@ export const refinedPlanSchema = z
   })
   .strict()
 export type RefinedPlan = z.infer<typeof refinedPlanSchema>
-const keyLists = z.record(z.string().regex(/^[0-9]+$/), z.record(z.string().regex(/^[0-9]+$/), z.union([keys, refinedPlanSchema])))
+const keyLists = z.record(
+  z.string().regex(/^[0-9]+$/),
+  z.record(z.string().regex(/^[0-9]+$/), z.union([keys, refinedPlanSchema])),
+)
 
 export const recipeSchema = z
   .object({
@@ -109,8 +112,14 @@ export async function readRecipe(outDir: string, model: string): Promise<Recipe 
     throw e
   }
   const r = recipeSchema.safeParse(JSON.parse(text))
-  if (!r.success) throw new Error(`${recipePath(outDir, model)}: ${r.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`)
-  if (r.data.model !== model) throw new Error(`${recipePath(outDir, model)} is the recipe of '${r.data.model}', not '${model}'`)
+  if (!r.success)
+    throw new Error(
+      `${recipePath(outDir, model)}: ${r.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`,
+    )
+  if (r.data.model !== model)
+    throw new Error(
+      `${recipePath(outDir, model)} is the recipe of '${r.data.model}', not '${model}'`,
+    )
   return r.data
 }
 
@@ -125,14 +134,22 @@ export async function writeRecipe(outDir: string, r: Recipe): Promise<void> {
  * refinement's per-step results) agrees.
  */
 export function sameMaking(a: Recipe, b: Recipe): boolean {
-  const strip = (r: Recipe) => JSON.stringify({ ...r, steps: [], refinement: r.refinement && { ...r.refinement, plans: {} } })
+  const strip = (r: Recipe) =>
+    JSON.stringify({ ...r, steps: [], refinement: r.refinement && { ...r.refinement, plans: {} } })
   return strip(a) === strip(b)
 }
 
 /** The schedule's forecaster block for a recipe (orders only when the DP chose them per segment). */
 export function forecasterOf(r: Recipe) {
   const { order, cost, metric, includeArrival, orders } = r.forecaster
-  return { kind: 'taylor' as const, order, cost, includeArrival, metric, ...(orders ? { orders } : {}) }
+  return {
+    kind: 'taylor' as const,
+    order,
+    cost,
+    includeArrival,
+    metric,
+    ...(orders ? { orders } : {}),
+  }
 }
 
 const hillClimbOptions = z

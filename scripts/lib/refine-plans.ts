@@ -5,7 +5,11 @@
  * also beats the DP plan on separate selection seeds, so a plan fitted to the calibration
  * seeds' noise stays out. Deterministic: same model, seeds and budget give the same plans.
  */
-import { orderedPathCost, type OrderedPlan, type OrderTensors } from '../../src/core/planner-orders.ts'
+import {
+  orderedPathCost,
+  type OrderedPlan,
+  type OrderTensors,
+} from '../../src/core/planner-orders.ts'
 import { maskOf } from '../../src/core/planner.ts'
 import { StaticMaskPolicy } from '../../src/core/policy.ts'
 import { sample, type Denoiser } from '../../src/core/sampler.ts'
@@ -36,7 +40,11 @@ export interface RefineSetup {
 }
 
 /** Mean over seeds of the final image's mean squared error against its reference. */
-export async function finalImageMse(s: Pick<RefineSetup, 'denoiser' | 'steps' | 'guidance' | 'shift'>, judge: Judge, c: Candidate): Promise<number> {
+export async function finalImageMse(
+  s: Pick<RefineSetup, 'denoiser' | 'steps' | 'guidance' | 'shift'>,
+  judge: Judge,
+  c: Candidate,
+): Promise<number> {
   const res = await sample(s.denoiser, flowEuler, {
     steps: s.steps,
     classes: judge.classes,
@@ -94,15 +102,34 @@ export async function refinePlans(
     })
     let shipped: 'refined' | 'dp' = 'dp'
     if (r.moves.length > 0) {
-      const [dp, refined] = [await finalImageMse(setup, setup.selection, start), await finalImageMse(setup, setup.selection, r.best)]
+      const [dp, refined] = [
+        await finalImageMse(setup, setup.selection, start),
+        await finalImageMse(setup, setup.selection, r.best),
+      ]
       if (refined < dp) shipped = 'refined'
-      setup.log?.(`K=${budget}: calibration MSE ${r.startError.toExponential(3)} -> ${r.error.toExponential(3)} in ${r.evals} runs (${r.moves.length} moves); selection ${dp.toExponential(3)} -> ${refined.toExponential(3)}: ship ${shipped}; ${((performance.now() - t0) / 1000).toFixed(0)} s`)
+      setup.log?.(
+        `K=${budget}: calibration MSE ${r.startError.toExponential(3)} -> ${r.error.toExponential(3)} in ${r.evals} runs (${r.moves.length} moves); selection ${dp.toExponential(3)} -> ${refined.toExponential(3)}: ship ${shipped}; ${((performance.now() - t0) / 1000).toFixed(0)} s`,
+      )
     } else setup.log?.(`K=${budget}: no move improved the DP plan in ${r.evals} runs`)
     if (shipped === 'refined') {
-      out[at] = { budget, keySteps: r.best.keySteps, orders: r.best.orders, mask: maskOf(setup.steps, r.best.keySteps), cost: orderedPathCost(tensors, r.best.keySteps, r.best.orders) }
+      out[at] = {
+        budget,
+        keySteps: r.best.keySteps,
+        orders: r.best.orders,
+        mask: maskOf(setup.steps, r.best.keySteps),
+        cost: orderedPathCost(tensors, r.best.keySteps, r.best.orders),
+      }
     }
     const round = (v: number) => Number(v.toPrecision(6))
-    record.plans.push({ budget, start, startError: round(r.startError), error: round(r.error), evals: r.evals, moves: r.moves.map((m) => m.move), shipped })
+    record.plans.push({
+      budget,
+      start,
+      startError: round(r.startError),
+      error: round(r.error),
+      evals: r.evals,
+      moves: r.moves.map((m) => m.move),
+      shipped,
+    })
   }
   return { plans: out, record }
 }

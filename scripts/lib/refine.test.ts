@@ -4,7 +4,8 @@ import { neighbours, refine, type Candidate } from './refine.ts'
 // A synthetic error with a known optimum: distance of the keys and orders to a target plan.
 const target: Candidate = { keySteps: [0, 1, 5, 9, 14], orders: [0, 1, 1, 2, 2] }
 const error = async (c: Candidate) =>
-  c.keySteps.reduce((s, t, m) => s + Math.abs(t - target.keySteps[m]), 0) + c.orders.reduce((s, r, m) => s + (r === target.orders[m] ? 0 : 0.5), 0)
+  c.keySteps.reduce((s, t, m) => s + Math.abs(t - target.keySteps[m]), 0) +
+  c.orders.reduce((s, r, m) => s + (r === target.orders[m] ? 0 : 0.5), 0)
 
 describe('refine', () => {
   const opts = { steps: 20, forcedFirst: 2, orders: [0, 1, 2], maxEvals: 500, evaluate: error }

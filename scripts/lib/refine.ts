@@ -51,7 +51,10 @@ const SHIFT_ROUNDS = [
 ]
 
 /** Every neighbour of `c`, with a label, in the fixed search order. */
-export function neighbours(c: Candidate, opts: Pick<RefineOptions, 'steps' | 'forcedFirst' | 'orders'>): { move: string; cand: Candidate }[] {
+export function neighbours(
+  c: Candidate,
+  opts: Pick<RefineOptions, 'steps' | 'forcedFirst' | 'orders'>,
+): { move: string; cand: Candidate }[] {
   const out: { move: string; cand: Candidate }[] = []
   const k = c.keySteps
   const firstFree = Math.max(1, opts.forcedFirst)
@@ -60,7 +63,10 @@ export function neighbours(c: Candidate, opts: Pick<RefineOptions, 'steps' | 'fo
       if (r === c.orders[m]) continue
       const orders = c.orders.slice()
       orders[m] = r
-      out.push({ move: `order of segment after ${k[m]}: ${c.orders[m]} -> ${r}`, cand: { keySteps: k.slice(), orders } })
+      out.push({
+        move: `order of segment after ${k[m]}: ${c.orders[m]} -> ${r}`,
+        cand: { keySteps: k.slice(), orders },
+      })
     }
   }
   for (const round of SHIFT_ROUNDS) {
@@ -73,7 +79,10 @@ export function neighbours(c: Candidate, opts: Pick<RefineOptions, 'steps' | 'fo
         if (t <= lo || t >= hi || t < firstFree) continue
         const keys = k.slice()
         keys[m] = t
-        out.push({ move: `shift key ${k[m]} -> ${t}`, cand: { keySteps: keys, orders: c.orders.slice() } })
+        out.push({
+          move: `shift key ${k[m]} -> ${t}`,
+          cand: { keySteps: keys, orders: c.orders.slice() },
+        })
       }
     }
   }

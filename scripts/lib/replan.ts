@@ -19,14 +19,23 @@ interface Provenance {
   calibration: PlanningInput['calibration']
 }
 
-export async function replanFiles(outDir: string, recipe: Recipe, steps: number): Promise<ReturnType<typeof planFiles>> {
+export async function replanFiles(
+  outDir: string,
+  recipe: Recipe,
+  steps: number,
+): Promise<ReturnType<typeof planFiles>> {
   const dir = join(outDir, recipe.model)
   const prov = JSON.parse(await readFile(join(dir, `${steps}.pact.json`), 'utf8')) as Provenance
   const npy = parseNpy(new Uint8Array(await readFile(join(dir, `${steps}.pact.npy`))))
   const pact = { steps, data: Float64Array.from(npy.data) }
   const pact4 =
     recipe.forecaster.cost === '4d'
-      ? { steps, data: Float64Array.from(parseNpy(new Uint8Array(await readFile(join(dir, `${steps}.pact4.npy`)))).data) }
+      ? {
+          steps,
+          data: Float64Array.from(
+            parseNpy(new Uint8Array(await readFile(join(dir, `${steps}.pact4.npy`)))).data,
+          ),
+        }
       : undefined
   // files written before the provenance recorded the model hash and shift: take them from the schedule
   let { modelSha256, shift } = prov
@@ -41,12 +50,24 @@ export async function replanFiles(outDir: string, recipe: Recipe, steps: number)
     ? await Promise.all(
         recipe.forecaster.orders.map(async (order) => ({
           order,
-          pact: order === forecaster.order ? pact : { steps, data: Float64Array.from(parseNpy(new Uint8Array(await readFile(join(dir, `${steps}.pact-order${order}.npy`)))).data) },
+          pact:
+            order === forecaster.order
+              ? pact
+              : {
+                  steps,
+                  data: Float64Array.from(
+                    parseNpy(
+                      new Uint8Array(await readFile(join(dir, `${steps}.pact-order${order}.npy`))),
+                    ).data,
+                  ),
+                },
         })),
       )
     : undefined
   if (JSON.stringify(forecaster) !== JSON.stringify(prov.forecaster)) {
-    throw new Error(`${dir}/${steps}.pact.json was built with ${JSON.stringify(prov.forecaster)}, the recipe says ${JSON.stringify(forecaster)}`)
+    throw new Error(
+      `${dir}/${steps}.pact.json was built with ${JSON.stringify(prov.forecaster)}, the recipe says ${JSON.stringify(forecaster)}`,
+    )
   }
   return planFiles({
     model: recipe.model,
@@ -56,7 +77,11 @@ export async function replanFiles(outDir: string, recipe: Recipe, steps: number)
     shift: shift ?? null,
     calibration: prov.calibration,
     forecaster,
-    planner: { forcedFirst: recipe.planner.forcedFirst, forcedLast: recipe.planner.forcedLast, maxJump: recipe.planner.maxJump ?? undefined },
+    planner: {
+      forcedFirst: recipe.planner.forcedFirst,
+      forcedLast: recipe.planner.forcedLast,
+      maxJump: recipe.planner.maxJump ?? undefined,
+    },
     refined: recipe.refinement?.plans[String(steps)],
     byOrder,
     refinement: hillClimb(recipe),

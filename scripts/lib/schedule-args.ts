@@ -89,10 +89,10 @@ export interface ScheduleArgs {
 function int(name: string, v: string | undefined, lo: number, hi: number): number | undefined {
   if (v === undefined) return undefined
   const n = Number(v)
-  if (!/^-?[0-9]+$/.test(v) || n < lo || n > hi) throw new UsageError(`--${name} must be an integer in [${lo}, ${hi}], got '${v}'`)
+  if (!/^-?[0-9]+$/.test(v) || n < lo || n > hi)
+    throw new UsageError(`--${name} must be an integer in [${lo}, ${hi}], got '${v}'`)
   return n
 }
-
 
 const OPTIONS = {
   help: { type: 'boolean', short: 'h' },
@@ -130,7 +130,9 @@ const OPTIONS = {
 
 /** The bench's budgets of 50 steps, scaled to N steps. */
 export function defaultRefineBudgets(steps: number): number[] {
-  return [...new Set([4, 5, 6, 8, 10, 13, 17, 25].map((k) => Math.max(2, Math.round((k * steps) / 50))))].filter((k) => k < steps)
+  return [
+    ...new Set([4, 5, 6, 8, 10, 13, 17, 25].map((k) => Math.max(2, Math.round((k * steps) / 50)))),
+  ].filter((k) => k < steps)
 }
 
 function raw(argv: readonly string[]) {
@@ -142,7 +144,11 @@ function raw(argv: readonly string[]) {
 }
 
 /** What the command is about, read before its recipe: model, output folder, --no-recipe. */
-export function scheduleTarget(argv: readonly string[]): { model?: string; out: string; useRecipe: boolean } {
+export function scheduleTarget(argv: readonly string[]): {
+  model?: string
+  out: string
+  useRecipe: boolean
+} {
   const v = raw(argv)
   const model = v.model !== undefined && MODEL_ID_PATTERN.test(v.model) ? v.model : undefined // parseScheduleArgs names a bad one
   return { model, out: v.out ?? 'schedules', useRecipe: !v['no-recipe'] && !v.help }
@@ -156,44 +162,80 @@ export function parseScheduleArgs(argv: readonly string[], recipe?: Recipe): Sch
   const v = raw(argv)
   const help = v.help ?? false
   if (!help && !v.model) throw new UsageError('--model is required')
-  if (!help && !v.steps?.length && !recipe) throw new UsageError('--steps is required (it may be given several times) when the model has no recorded recipe')
+  if (!help && !v.steps?.length && !recipe)
+    throw new UsageError(
+      '--steps is required (it may be given several times) when the model has no recorded recipe',
+    )
   if (v.model !== undefined && !MODEL_ID_PATTERN.test(v.model)) {
-    throw new UsageError(`--model must be lower-case letters, digits, '.', '_' or '-', got '${v.model}'`)
+    throw new UsageError(
+      `--model must be lower-case letters, digits, '.', '_' or '-', got '${v.model}'`,
+    )
   }
-  if (v.arrival && v['no-arrival']) throw new UsageError('--arrival and --no-arrival contradict each other')
-  const steps = [...new Set(v.steps ? v.steps.map((s) => int('steps', s, 2, MAX_STEPS)!) : (recipe?.steps ?? []))].sort((a, b) => a - b)
+  if (v.arrival && v['no-arrival'])
+    throw new UsageError('--arrival and --no-arrival contradict each other')
+  const steps = [
+    ...new Set(
+      v.steps ? v.steps.map((s) => int('steps', s, 2, MAX_STEPS)!) : (recipe?.steps ?? []),
+    ),
+  ].sort((a, b) => a - b)
   const fromRecipe = recipe?.tensor.source === 'imported' && !v['import-pact']
-  if (v.replan && (!recipe || v['import-pact'])) throw new UsageError('--replan replays a recorded recipe on its committed tensors: the model needs a recipe.json, and no --import-pact or --no-recipe')
-  if (v['import-pact'] && steps.length !== 1) throw new UsageError('--import-pact takes exactly one --steps')
-  if (v['import-pact'] && !v.licence) throw new UsageError("--import-pact needs --licence: the tensor's licence is recorded with the schedules")
+  if (v.replan && (!recipe || v['import-pact']))
+    throw new UsageError(
+      '--replan replays a recorded recipe on its committed tensors: the model needs a recipe.json, and no --import-pact or --no-recipe',
+    )
+  if (v['import-pact'] && steps.length !== 1)
+    throw new UsageError('--import-pact takes exactly one --steps')
+  if (v['import-pact'] && !v.licence)
+    throw new UsageError(
+      "--import-pact needs --licence: the tensor's licence is recorded with the schedules",
+    )
   let exp: ScheduleArgs['export']
   if (v.export !== undefined) {
-    if (v.export !== 'cache-dit') throw new UsageError(`--export must be cache-dit, got '${v.export}'`)
+    if (v.export !== 'cache-dit')
+      throw new UsageError(`--export must be cache-dit, got '${v.export}'`)
     if (steps.length !== 1 || !v.steps) throw new UsageError('--export takes exactly one --steps')
     const budget = int('budget', v.budget, 1, steps[0])
-    if (budget === undefined) throw new UsageError('--export needs --budget K (the number of key steps)')
+    if (budget === undefined)
+      throw new UsageError('--export needs --budget K (the number of key steps)')
     exp = { format: 'cache-dit', budget }
   } else if (v.budget !== undefined) throw new UsageError('--budget is for --export')
   const d = recipe
   const cost = v.cost ?? d?.forecaster.cost ?? '3d'
   if (cost !== '3d' && cost !== '4d') throw new UsageError(`--cost must be 3d or 4d, got '${cost}'`)
-  const order = int('order', v.order, 0, 3) ?? (v.cost === undefined ? d?.forecaster.order : undefined) ?? (cost === '4d' ? 2 : 1)
-  if (cost === '4d' && order !== 2) throw new UsageError('--cost 4d is the exact order-2 cost: use it with --order 2')
-  if (cost === '4d' && (v['import-pact'] || fromRecipe)) throw new UsageError('--cost 4d needs calibration, it cannot be imported')
+  const order =
+    int('order', v.order, 0, 3) ??
+    (v.cost === undefined ? d?.forecaster.order : undefined) ??
+    (cost === '4d' ? 2 : 1)
+  if (cost === '4d' && order !== 2)
+    throw new UsageError('--cost 4d is the exact order-2 cost: use it with --order 2')
+  if (cost === '4d' && (v['import-pact'] || fromRecipe))
+    throw new UsageError('--cost 4d needs calibration, it cannot be imported')
   const metric = v.metric ?? d?.forecaster.metric ?? 'l1'
-  if (!ERROR_METRICS.includes(metric as ErrorMetric)) throw new UsageError(`--metric must be one of ${ERROR_METRICS.join(', ')}, got '${metric}'`)
+  if (!ERROR_METRICS.includes(metric as ErrorMetric))
+    throw new UsageError(`--metric must be one of ${ERROR_METRICS.join(', ')}, got '${metric}'`)
   const calibrated = d?.tensor.source === 'calibrated' ? d.tensor : undefined
   const backend = v.backend ?? calibrated?.backend ?? 'wasm'
-  if (!(backend in BACKENDS)) throw new UsageError(`--backend must be one of ${Object.keys(BACKENDS).join(', ')}, got '${backend}'`)
+  if (!(backend in BACKENDS))
+    throw new UsageError(
+      `--backend must be one of ${Object.keys(BACKENDS).join(', ')}, got '${backend}'`,
+    )
   const guidance = v.guidance === undefined ? calibrated?.guidance : Number(v.guidance)
-  if (guidance !== undefined && !(guidance >= 1 && guidance <= 20)) throw new UsageError(`--guidance must be a number in [1, 20], got '${v.guidance}'`)
+  if (guidance !== undefined && !(guidance >= 1 && guidance <= 20))
+    throw new UsageError(`--guidance must be a number in [1, 20], got '${v.guidance}'`)
   const maxN = Math.max(...steps, 2)
   const imported = d?.tensor.source === 'imported' ? d.tensor : undefined
   const list = (name: string, value: string | undefined, lo: number, hi: number) =>
-    value === undefined ? undefined : [...new Set(value.split(',').map((x) => int(name, x.trim(), lo, hi)!))].sort((a, b) => a - b)
-  const orders = list('orders', v.orders, 0, 3) ?? (v.order === undefined && v.cost === undefined ? d?.forecaster.orders : undefined)
+    value === undefined
+      ? undefined
+      : [...new Set(value.split(',').map((x) => int(name, x.trim(), lo, hi)!))].sort(
+          (a, b) => a - b,
+        )
+  const orders =
+    list('orders', v.orders, 0, 3) ??
+    (v.order === undefined && v.cost === undefined ? d?.forecaster.orders : undefined)
   if (orders && cost === '4d') throw new UsageError('--orders plans on 3-D tensors: drop --cost 4d')
-  if ((v.refine || v.orders) && (v['import-pact'] || fromRecipe)) throw new UsageError('--orders and --refine need calibration, they cannot be imported')
+  if ((v.refine || v.orders) && (v['import-pact'] || fromRecipe))
+    throw new UsageError('--orders and --refine need calibration, they cannot be imported')
   return {
     help,
     model: v.model ?? '',
@@ -211,7 +253,11 @@ export function parseScheduleArgs(argv: readonly string[], recipe?: Recipe): Sch
     order,
     cost,
     metric: metric as ErrorMetric,
-    includeArrival: v.arrival ? true : v['no-arrival'] ? false : (d?.forecaster.includeArrival ?? true),
+    includeArrival: v.arrival
+      ? true
+      : v['no-arrival']
+        ? false
+        : (d?.forecaster.includeArrival ?? true),
     backend: backend as Backend,
     modelsDir: v['models-dir'] ?? 'models',
     out: v.out ?? 'schedules',

@@ -18,7 +18,8 @@ import {
 } from '../../src/core/schedule.ts'
 import { writeFileAtomic } from './atomic.ts'
 
-export const sha256 = (bytes: Uint8Array | string) => createHash('sha256').update(bytes).digest('hex')
+export const sha256 = (bytes: Uint8Array | string) =>
+  createHash('sha256').update(bytes).digest('hex')
 
 export interface ScheduleMeta {
   model: string
@@ -39,10 +40,20 @@ const round = (v: number) => Number(v.toPrecision(6))
  * `greedy`: the paper's planner on the same tensor and settings; each plan then records what
  * it would have cost at the same budget (`greedyCost`), so the file shows the saving.
  */
-export function buildSchedule(meta: ScheduleMeta, plans: readonly (Plan & { orders?: number[] })[], greedy: readonly Plan[] = []): Schedule {
-  const greedyCost = new Map(greedy.filter((p) => Number.isFinite(p.cost)).map((p) => [p.budget, round(p.cost)]))
+export function buildSchedule(
+  meta: ScheduleMeta,
+  plans: readonly (Plan & { orders?: number[] })[],
+  greedy: readonly Plan[] = [],
+): Schedule {
+  const greedyCost = new Map(
+    greedy.filter((p) => Number.isFinite(p.cost)).map((p) => [p.budget, round(p.cost)]),
+  )
   // v2 only where its features are used, so readers of v1 keep reading every other file
-  const v2 = plans.some((p) => p.orders) || meta.refinement || meta.forecaster.orders || meta.calibration.pactFiles
+  const v2 =
+    plans.some((p) => p.orders) ||
+    meta.refinement ||
+    meta.forecaster.orders ||
+    meta.calibration.pactFiles
   const schedule: Schedule = {
     schema: v2 ? SCHEDULE_SCHEMA : SCHEDULE_SCHEMAS[0],
     model: meta.model,
@@ -87,14 +98,22 @@ export async function writeSchedule(outDir: string, s: Schedule): Promise<string
 /** Rebuilds index.json from the schedule files present (and valid) under `outDir`. */
 export async function rebuildIndex(outDir: string): Promise<ScheduleIndex> {
   const models: ScheduleIndex['models'] = []
-  const dirs = (await readdir(outDir, { withFileTypes: true })).filter((d) => d.isDirectory()).map((d) => d.name).sort()
+  const dirs = (await readdir(outDir, { withFileTypes: true }))
+    .filter((d) => d.isDirectory())
+    .map((d) => d.name)
+    .sort()
   for (const model of dirs) {
     const files = (await readdir(join(outDir, model))).filter((f) => /^[0-9]+\.json$/.test(f))
     const schedules: ScheduleIndex['models'][number]['schedules'] = []
     for (const file of files.sort((a, b) => parseInt(a) - parseInt(b))) {
       const bytes = await readFile(join(outDir, model, file))
       const s = parseSchedule(JSON.parse(bytes.toString('utf8')))
-      schedules.push({ steps: s.steps, file: `${model}/${file}`, sha256: sha256(bytes), budgets: s.plans.map((p) => p.budget) })
+      schedules.push({
+        steps: s.steps,
+        file: `${model}/${file}`,
+        sha256: sha256(bytes),
+        budgets: s.plans.map((p) => p.budget),
+      })
     }
     if (schedules.length > 0) models.push({ model, schedules })
   }

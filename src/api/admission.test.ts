@@ -68,7 +68,9 @@ describe.each([
       }),
     )
     const late = answers.filter((a) => a.status === 504)
-    console.log(`${backend}: ${answers.length - late.length} in time, 504s after ${late.map((a) => a.ms.toFixed(0)).join(', ')} ms (budget ${timeoutMs})`)
+    console.log(
+      `${backend}: ${answers.length - late.length} in time, 504s after ${late.map((a) => a.ms.toFixed(0)).join(', ')} ms (budget ${timeoutMs})`,
+    )
     expect(late.length).toBeGreaterThan(0)
     for (const a of answers) {
       expect([200, 504]).toContain(a.status)
@@ -79,7 +81,8 @@ describe.each([
       }
     }
     // aborted, not left running: the runner is free within a step or two
-    for (let k = 0; k < 20 && generate.stats!().running > 0; k++) await new Promise((r) => setTimeout(r, 5))
+    for (let k = 0; k < 20 && generate.stats!().running > 0; k++)
+      await new Promise((r) => setTimeout(r, 5))
     expect(generate.stats!()).toMatchObject({ running: 0, queued: 0 })
   })
 })
@@ -91,7 +94,11 @@ describe.each([
 ] as const)('Retry-After under a burst on %s', (backend, batch) => {
   it('is within 2x of the real wait for the queue to drain', async () => {
     // each request fills a run on its own (batch = maxBatch): 1 runs, 3 wait, the 5th is refused
-    const { app, generate } = await host(backend, { maxBatch: batch, maxQueued: 3, timeoutMs: 120_000 })
+    const { app, generate } = await host(backend, {
+      maxBatch: batch,
+      maxQueued: 3,
+      timeoutMs: 120_000,
+    })
     const inQueue = () => generate.stats!().queued + generate.stats!().running
     const accepted: (Promise<Response> | Response)[] = []
     for (let k = 0; k < 4; k++) {

@@ -204,7 +204,10 @@ describe('HTTP details', () => {
     const res = await app.request('/v1/models', { method: 'DELETE' })
     expect(res.status).toBe(405)
     expect(res.headers.get('allow')).toBe('GET, HEAD')
-    expect(((await res.json()) as { error: { allowed: string[] } }).error.allowed).toEqual(['GET', 'HEAD'])
+    expect(((await res.json()) as { error: { allowed: string[] } }).error.allowed).toEqual([
+      'GET',
+      'HEAD',
+    ])
     const gen = await app.request('/v1/generate')
     expect(gen.headers.get('allow')).toBe('POST')
   })

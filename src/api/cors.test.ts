@@ -31,11 +31,20 @@ describe('CORS_ORIGINS', () => {
   it('is * for any origin, a list of bare origins, or empty for none', () => {
     expect(parseCorsOrigins('*')).toBe('*')
     expect(parseCorsOrigins(' ')).toEqual([])
-    expect(parseCorsOrigins(`${SITE}, http://127.0.0.1:5173`)).toEqual([SITE, 'http://127.0.0.1:5173'])
+    expect(parseCorsOrigins(`${SITE}, http://127.0.0.1:5173`)).toEqual([
+      SITE,
+      'http://127.0.0.1:5173',
+    ])
   })
 
   it('refuses values that are not bare http(s) origins', () => {
-    for (const bad of [`${SITE}/`, 'app.example.com', 'ftp://x.example', `*, ${SITE}`, `${SITE}/api`]) {
+    for (const bad of [
+      `${SITE}/`,
+      'app.example.com',
+      'ftp://x.example',
+      `*, ${SITE}`,
+      `${SITE}/api`,
+    ]) {
       expect(parseCorsOrigins(bad), bad).toBeUndefined()
     }
   })
@@ -45,18 +54,20 @@ describe('CORS_ORIGINS', () => {
       SITE,
       'http://127.0.0.1:8080',
     ])
-    expect(() => parseHostEnv({ CORS_ORIGINS: `${SITE}/` })).toThrow(/^CORS_ORIGINS=.*expected \* or a comma-separated list of origins/)
+    expect(() => parseHostEnv({ CORS_ORIGINS: `${SITE}/` })).toThrow(
+      /^CORS_ORIGINS=.*expected \* or a comma-separated list of origins/,
+    )
   })
 })
 
 describe('CORS on the app', () => {
   it('is off by default (and when empty): no preflight answer, no Allow-Origin', async () => {
     for (const app of [appWith(), appWith([])]) {
-    const pre = await app.request('/v1/generate', preflight(SITE))
-    expect(pre.status).not.toBe(204)
-    expect(pre.headers.get('access-control-allow-origin')).toBeNull()
-    const get = await app.request('/v1/models', { headers: { Origin: SITE } })
-    expect(get.headers.get('access-control-allow-origin')).toBeNull()
+      const pre = await app.request('/v1/generate', preflight(SITE))
+      expect(pre.status).not.toBe(204)
+      expect(pre.headers.get('access-control-allow-origin')).toBeNull()
+      const get = await app.request('/v1/models', { headers: { Origin: SITE } })
+      expect(get.headers.get('access-control-allow-origin')).toBeNull()
     }
   })
 
@@ -66,7 +77,9 @@ describe('CORS on the app', () => {
     expect(res.status).toBe(204)
     expect(res.headers.get('access-control-allow-origin')).toBe(SITE)
     expect(res.headers.get('access-control-allow-methods')).toBe('GET,HEAD,POST,OPTIONS')
-    expect(res.headers.get('access-control-allow-headers')).toBe('Content-Type,Authorization,If-None-Match')
+    expect(res.headers.get('access-control-allow-headers')).toBe(
+      'Content-Type,Authorization,If-None-Match',
+    )
     expect(res.headers.get('access-control-max-age')).toBe('600')
     expect(res.headers.get('vary')).toContain('Origin')
     const other = await app.request('/v1/generate', preflight('https://evil.example'))
@@ -83,7 +96,10 @@ describe('CORS on the app', () => {
   it('exposes every X-* header a generate answer carries, and reaches error envelopes', async () => {
     const app = appWith([SITE])
     for (const format of ['png', 'json']) {
-      const res = await app.request('/v1/generate', generate({ model: TOY, class: 1, seed: 2, format }))
+      const res = await app.request(
+        '/v1/generate',
+        generate({ model: TOY, class: 1, seed: 2, format }),
+      )
       expect(res.status).toBe(200)
       expect(res.headers.get('access-control-allow-origin')).toBe(SITE)
       const xs = [...res.headers.keys()].filter((h) => h.startsWith('x-'))
@@ -99,7 +115,9 @@ describe('CORS on the app', () => {
   it('lets a page read Retry-After on 429', async () => {
     const app = appWith('*', { maxQueued: 1, windowMs: 20 })
     const res = await Promise.all(
-      Array.from({ length: 6 }, (_, k) => app.request('/v1/generate', generate({ model: TOY, class: 1, seed: k }))),
+      Array.from({ length: 6 }, (_, k) =>
+        app.request('/v1/generate', generate({ model: TOY, class: 1, seed: k })),
+      ),
     )
     const full = res.find((r) => r.status === 429)!
     expect(full, 'a 429 among 6 requests with room for 1').toBeDefined()

@@ -82,7 +82,8 @@ const specs = {
   WARMUP: oneOf(['all', 'off'] as const),
   /** Printable ASCII without spaces: a pasted newline would lock every client out. */
   API_TOKEN: {
-    allowed: 'printable ASCII without whitespace, 1 to 512 characters (check for a trailing newline)',
+    allowed:
+      'printable ASCII without whitespace, 1 to 512 characters (check for a trailing newline)',
     parse: (raw: string) => (/^[\x21-\x7e]{1,512}$/.test(raw) ? raw : undefined),
   },
   MAX_BATCH: int(1, 256),

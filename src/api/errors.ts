@@ -123,7 +123,9 @@ export function validationHook(schema: z.ZodType) {
     c: Context,
   ): Response | undefined => {
     if (result.success) return undefined
-    props ??= ((z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any' }) as { properties?: Props }).properties ?? {})
+    props ??=
+      (z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any' }) as { properties?: Props })
+        .properties ?? {}
     const issue = result.error!.issues[0]
     return sendError(c, new ApiError(400, describeIssue(issue, props)))
   }
@@ -145,7 +147,10 @@ function describeIssue(
   if (!field) return { code: 'invalid_body', message: `expected a JSON object: ${issue.message}` }
   const body: ErrorBody = { code: 'invalid_field', message: `${field}: ${issue.message}`, field }
   const p = props[issue.path[0] as string]
-  const own = issue.code === 'custom' ? (issue.params as { allowed?: Allowed } | undefined)?.allowed : undefined
+  const own =
+    issue.code === 'custom'
+      ? (issue.params as { allowed?: Allowed } | undefined)?.allowed
+      : undefined
   if (own) body.allowed = own
   else if (p?.enum) body.allowed = p.enum
   else if (p && (p.minimum !== undefined || p.maximum !== undefined))

@@ -9,7 +9,12 @@ import { timingSafeEqual } from 'hono/utils/buffer'
 import type { GenerateBackend } from './backend.ts'
 import { ApiError, validationHook } from './errors.ts'
 import { errorResponse, resultHeaders, retryAfterHeader } from './openapi.ts'
-import { generateJsonSchema, generateRequestSchema, type GenerateRequest, type Limits } from './schemas.ts'
+import {
+  generateJsonSchema,
+  generateRequestSchema,
+  type GenerateRequest,
+  type Limits,
+} from './schemas.ts'
 
 /** Bearer token check; a no-op when no token is configured (schedules never need one). */
 export function requireToken(token: string | undefined): MiddlewareHandler {
@@ -89,7 +94,11 @@ function limitBody(maxSize: number): MiddlewareHandler {
   const tooLarge = () =>
     new ApiError(
       413,
-      { code: 'payload_too_large', message: `request body over ${maxSize} bytes`, allowed: { max: maxSize } },
+      {
+        code: 'payload_too_large',
+        message: `request body over ${maxSize} bytes`,
+        allowed: { max: maxSize },
+      },
       { Connection: 'close' },
     )
   return async function limitBody(c, next) {
@@ -131,9 +140,12 @@ const DRAIN_BYTES = 1 << 20
  * Reads and drops up to `limit` more bytes, then cancels whatever is left: a small overflow
  * is consumed (the peer finishes sending and the connection stays usable), a huge one is cut.
  */
-async function discard(reader: ReadableStreamDefaultReader<Uint8Array>, limit: number): Promise<void> {
+async function discard(
+  reader: ReadableStreamDefaultReader<Uint8Array>,
+  limit: number,
+): Promise<void> {
   try {
-    for (let read = 0; read <= limit; ) {
+    for (let read = 0; read <= limit;) {
       const { done, value } = await reader.read()
       if (done) return
       read += value.length
@@ -154,7 +166,11 @@ const parseJson: MiddlewareHandler = async function parseJson(c, next) {
   return next()
 }
 
-export function generateRoute(limits: Limits, backend: GenerateBackend | undefined, token: string | undefined) {
+export function generateRoute(
+  limits: Limits,
+  backend: GenerateBackend | undefined,
+  token: string | undefined,
+) {
   const schema = generateRequestSchema(limits)
   return {
     schema,
@@ -174,7 +190,8 @@ export function generateRoute(limits: Limits, backend: GenerateBackend | undefin
       request: { body: { required: true, content: { 'application/json': { schema } } } },
       responses: {
         200: {
-          description: 'png: one PNG (a grid for batch > 1); json: base64 PNGs, key steps and timing',
+          description:
+            'png: one PNG (a grid for batch > 1); json: base64 PNGs, key steps and timing',
           headers: resultHeaders,
           content: {
             'image/png': { schema: z.string().openapi({ format: 'binary' }) },
@@ -186,12 +203,17 @@ export function generateRoute(limits: Limits, backend: GenerateBackend | undefin
         404: errorResponse('Unknown model or steps, listing what exists'),
         413: errorResponse('Body too large'),
         415: errorResponse('Not application/json, or an encoded body'),
-        429: errorResponse('Queue full (Worker: every host busy); Retry-After estimates the wait', retryAfterHeader),
+        429: errorResponse(
+          'Queue full (Worker: every host busy); Retry-After estimates the wait',
+          retryAfterHeader,
+        ),
         499: errorResponse('The client went away (logged; nobody reads it)'),
         503: errorResponse(
           'No generate backend here, a refused schedule, a host not ready yet, or (Worker) no host could answer, with Retry-After',
         ),
-        504: errorResponse('Not finished within TIMEOUT_MS (queueing plus running), or POOL_TIMEOUT_MS at the Worker'),
+        504: errorResponse(
+          'Not finished within TIMEOUT_MS (queueing plus running), or POOL_TIMEOUT_MS at the Worker',
+        ),
       },
     }),
   }
@@ -205,5 +227,9 @@ export function registerGenerate(
 ): void {
   const { schema, route } = generateRoute(limits, backend, token)
   // the route's middleware tuple hides the validated type from inference; the schema is `schema`
-  app.openapi(route, (c) => backend!.handle(c.req.valid('json' as never) as GenerateRequest, c) as never, validationHook(schema))
+  app.openapi(
+    route,
+    (c) => backend!.handle(c.req.valid('json' as never) as GenerateRequest, c) as never,
+    validationHook(schema),
+  )
 }

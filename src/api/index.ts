@@ -41,7 +41,9 @@ const healthRoute = createRoute({
   method: 'get',
   path: '/healthz',
   summary: 'Liveness, queue depth and refused schedule files',
-  responses: { 200: { description: 'Up', content: { 'application/json': { schema: healthSchema } } } },
+  responses: {
+    200: { description: 'Up', content: { 'application/json': { schema: healthSchema } } },
+  },
 })
 
 const readyRoute = createRoute({
@@ -50,7 +52,10 @@ const readyRoute = createRoute({
   summary: 'Readiness: models loaded and every graph warmed at the batch sizes served',
   responses: {
     200: { description: 'Ready', content: { 'application/json': { schema: readySchema } } },
-    503: { description: 'Still loading or warming up', content: { 'application/json': { schema: readySchema } } },
+    503: {
+      description: 'Still loading or warming up',
+      content: { 'application/json': { schema: readySchema } },
+    },
   },
 })
 
@@ -65,7 +70,8 @@ export function createApp(deps: AppDeps): App {
   // JSON answers are compressed when the client accepts it; PNGs already are
   app.use(compress())
 
-  const refused = () => ('refused' in deps.schedules ? (deps.schedules as VerifyingScheduleStore).refused() : [])
+  const refused = () =>
+    'refused' in deps.schedules ? (deps.schedules as VerifyingScheduleStore).refused() : []
   app.openapi(healthRoute, async (c) => {
     await deps.schedules.index().catch(() => undefined) // a refused index shows up below
     const body = {
@@ -95,7 +101,10 @@ export function createApp(deps: AppDeps): App {
   let document: string | undefined
   app.get('/openapi.json', (c) => {
     document ??= JSON.stringify(app.getOpenAPI31Document(documentFrame(API_VERSION)))
-    return c.body(document, 200, { 'Content-Type': 'application/json', 'Cache-Control': 'public, max-age=300' })
+    return c.body(document, 200, {
+      'Content-Type': 'application/json',
+      'Cache-Control': 'public, max-age=300',
+    })
   })
   if (deps.assets) app.route('/', pageRoutes(deps.assets))
   app.notFound(methodAware(app))
@@ -104,9 +113,13 @@ export function createApp(deps: AppDeps): App {
 
 /** 405 with `Allow` when the path exists under other methods; the 404 envelope otherwise. */
 function methodAware(app: OpenAPIHono) {
-  const routes = app.routes.filter((r) => r.method !== 'ALL').map((r) => ({ method: r.method, pattern: pathPattern(r.path) }))
+  const routes = app.routes
+    .filter((r) => r.method !== 'ALL')
+    .map((r) => ({ method: r.method, pattern: pathPattern(r.path) }))
   return (c: Parameters<Parameters<OpenAPIHono['notFound']>[0]>[0]) => {
-    const methods = [...new Set(routes.filter((r) => r.pattern.test(c.req.path)).map((r) => r.method))]
+    const methods = [
+      ...new Set(routes.filter((r) => r.pattern.test(c.req.path)).map((r) => r.method)),
+    ]
     if (methods.includes('GET')) methods.push('HEAD')
     // no route at this path, or a route of this very method that found nothing (a missing
     // static file, say): that is a 404, not a wrong method
@@ -116,7 +129,11 @@ function methodAware(app: OpenAPIHono) {
       c,
       new ApiError(
         405,
-        { code: 'method_not_allowed', message: `${c.req.method} is not allowed on ${c.req.path}`, allowed: methods },
+        {
+          code: 'method_not_allowed',
+          message: `${c.req.method} is not allowed on ${c.req.path}`,
+          allowed: methods,
+        },
         { Allow: allow },
       ),
     )
@@ -127,7 +144,13 @@ function methodAware(app: OpenAPIHono) {
 function pathPattern(path: string): RegExp {
   const source = path
     .split('/')
-    .map((seg) => (seg === '*' ? '.*' : seg.startsWith(':') ? '[^/]+' : seg.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')))
+    .map((seg) =>
+      seg === '*'
+        ? '.*'
+        : seg.startsWith(':')
+          ? '[^/]+'
+          : seg.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'),
+    )
     .join('/')
   return new RegExp(`^${source}$`)
 }

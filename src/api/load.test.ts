@@ -64,7 +64,10 @@ describe('generate under load (real engine, toy model)', () => {
       trunk: (...args) => ((trunkCalls += 1), inner.trunk(...args)),
       head: (...args) => inner.head(...args),
     }
-    const backend = localGenerate(createEngine(new Map([[TOY, { ...model, denoiser: counting }]])), store)
+    const backend = localGenerate(
+      createEngine(new Map([[TOY, { ...model, denoiser: counting }]])),
+      store,
+    )
     const app = createApp({ schedules: store, generate: backend })
     const ac = new AbortController()
     const pending = post(app, heavy(20), ac.signal)
@@ -75,7 +78,8 @@ describe('generate under load (real engine, toy model)', () => {
     const res = await pending.catch((e: unknown) => e)
     // app.request either surfaces the abort or the 499 envelope; either way the runner is freed
     if (res instanceof Response) expect(res.status).toBe(499)
-    for (let k = 0; k < 400 && backend.stats!().running > 0; k++) await new Promise((r) => setTimeout(r, 5))
+    for (let k = 0; k < 400 && backend.stats!().running > 0; k++)
+      await new Promise((r) => setTimeout(r, 5))
     expect(backend.stats!()).toMatchObject({ queued: 0, running: 0 })
     // a full 20-step run makes 20 trunk calls; the cancelled one stopped within a step or two
     expect(trunkCalls).toBeLessThan(10)

@@ -6,7 +6,12 @@
 import type { Context } from 'hono'
 import type { ResolvedPlan } from '../core/resolve.ts'
 import type { ScheduleStore } from '../core/schedule.ts'
-import { resolveRequest, type Engine, type GenerateOutput, type ModelInfo } from '../runtime/engine.ts'
+import {
+  resolveRequest,
+  type Engine,
+  type GenerateOutput,
+  type ModelInfo,
+} from '../runtime/engine.ts'
 import { encodePng } from '../runtime/png.ts'
 import { BatchQueue, type BatchQueueOptions } from '../runtime/queue.ts'
 import type { GenerateBackend } from './backend.ts'
@@ -27,7 +32,11 @@ export type LocalOptions = Pick<
 >
 
 /** Resolves a request against a model the engine runs; throws PlanError for what cannot run. */
-export async function resolveRun(req: GenerateRequest, info: ModelInfo, store: ScheduleStore): Promise<RunGroup> {
+export async function resolveRun(
+  req: GenerateRequest,
+  info: ModelInfo,
+  store: ScheduleStore,
+): Promise<RunGroup> {
   if (req.class >= info.classes) {
     throw new ApiError(400, {
       code: 'invalid_field',
@@ -36,7 +45,11 @@ export async function resolveRun(req: GenerateRequest, info: ModelInfo, store: S
       allowed: { min: 0, max: info.classes - 1 },
     })
   }
-  const plan = await resolveRequest(info, store, { steps: req.steps, budget: req.budget, speedup: req.speedup })
+  const plan = await resolveRequest(info, store, {
+    steps: req.steps,
+    budget: req.budget,
+    speedup: req.speedup,
+  })
   return { plan, guidance: req.guidance ?? info.defaultGuidance }
 }
 

@@ -12,15 +12,24 @@ export const modelsRoute = createRoute({
   path: '/v1/models',
   summary: 'Models, their step counts and budgets',
   responses: {
-    200: { description: 'Models', content: { 'application/json': { schema: modelsResponseSchema } } },
+    200: {
+      description: 'Models',
+      content: { 'application/json': { schema: modelsResponseSchema } },
+    },
   },
 })
 
-export function registerModels(app: OpenAPIHono, store: ScheduleStore, backend: GenerateBackend | undefined): void {
+export function registerModels(
+  app: OpenAPIHono,
+  store: ScheduleStore,
+  backend: GenerateBackend | undefined,
+): void {
   app.openapi(modelsRoute, async (c) => {
     const index = await store.index()
     const local = backend?.models() ?? []
-    const ids = [...new Set([...index.models.map((m) => m.model), ...local.map((m) => m.id)])].sort()
+    const ids = [
+      ...new Set([...index.models.map((m) => m.model), ...local.map((m) => m.id)]),
+    ].sort()
     const models = ids.map((id) => {
       const info = local.find((m) => m.id === id)
       const schedules = (index.models.find((m) => m.model === id)?.schedules ?? []).map((s) => ({
@@ -31,7 +40,16 @@ export function registerModels(app: OpenAPIHono, store: ScheduleStore, backend: 
       const offers = schedules.length > 0 ? (['schedules'] as const) : ([] as const)
       if (!info) return { id, generate: false, offers: [...offers], schedules }
       const { classes, defaultSteps, defaultGuidance, image } = info
-      return { id, generate: true, offers: [...offers, 'generate' as const], classes, defaultSteps, defaultGuidance, image, schedules }
+      return {
+        id,
+        generate: true,
+        offers: [...offers, 'generate' as const],
+        classes,
+        defaultSteps,
+        defaultGuidance,
+        image,
+        schedules,
+      }
     })
     // short-lived: a host that restarts with another model should show up within a minute
     return c.json({ models }, 200, { 'Cache-Control': 'public, max-age=60' })

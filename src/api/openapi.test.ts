@@ -11,14 +11,35 @@ import { localGenerate } from './local.ts'
 
 const store = toyStore()
 const engine = await toyEngine()
-const app = createApp({ schedules: store, generate: localGenerate(engine, store, { maxQueued: 0 }), limits: { maxBatch: 4 } })
+const app = createApp({
+  schedules: store,
+  generate: localGenerate(engine, store, { maxQueued: 0 }),
+  limits: { maxBatch: 4 },
+})
 const doc = (await (await app.request('/openapi.json')).json()) as {
-  paths: Record<string, Record<string, { responses: Record<string, { headers?: Record<string, { schema: object }>; content?: Record<string, { schema: object }> }> }>>
+  paths: Record<
+    string,
+    Record<
+      string,
+      {
+        responses: Record<
+          string,
+          {
+            headers?: Record<string, { schema: object }>
+            content?: Record<string, { schema: object }>
+          }
+        >
+      }
+    >
+  >
 }
 const ajv = new Ajv2020({ strict: false, allErrors: true })
 
 type Case = [name: string, template: string, path: string, init?: RequestInit]
-const post = (body: unknown, headers: Record<string, string> = { 'content-type': 'application/json' }): RequestInit => ({
+const post = (
+  body: unknown,
+  headers: Record<string, string> = { 'content-type': 'application/json' },
+): RequestInit => ({
   method: 'POST',
   headers,
   body: typeof body === 'string' ? body : JSON.stringify(body),
@@ -31,11 +52,26 @@ const cases: Case[] = [
   ['one plan', sched, `/v1/schedules/${TOY}/10?budget=5`],
   ['bad selector', sched, `/v1/schedules/${TOY}/10?budget=99`],
   ['unknown steps', sched, `/v1/schedules/${TOY}/11`],
-  ['generate json', '/v1/generate', '/v1/generate', post({ model: TOY, class: 1, seed: 3, budget: 5, format: 'json' })],
-  ['generate png', '/v1/generate', '/v1/generate', post({ model: TOY, class: 1, seed: 3, batch: 2 })],
+  [
+    'generate json',
+    '/v1/generate',
+    '/v1/generate',
+    post({ model: TOY, class: 1, seed: 3, budget: 5, format: 'json' }),
+  ],
+  [
+    'generate png',
+    '/v1/generate',
+    '/v1/generate',
+    post({ model: TOY, class: 1, seed: 3, batch: 2 }),
+  ],
   ['invalid field', '/v1/generate', '/v1/generate', post({ model: TOY, class: 1, batch: 5 })],
   ['unknown model', '/v1/generate', '/v1/generate', post({ model: 'nope', class: 1 })],
-  ['too large', '/v1/generate', '/v1/generate', post({ model: TOY, class: 1, pad: 'x'.repeat(5000) })],
+  [
+    'too large',
+    '/v1/generate',
+    '/v1/generate',
+    post({ model: TOY, class: 1, pad: 'x'.repeat(5000) }),
+  ],
   ['not json', '/v1/generate', '/v1/generate', post('{}', { 'content-type': 'text/plain' })],
 ]
 
@@ -44,7 +80,10 @@ describe('/openapi.json against real answers', () => {
     const res = await app.request(path, init)
     const method = (init?.method ?? 'GET').toLowerCase()
     const declared = doc.paths[template]?.[method]?.responses[String(res.status)]
-    expect(declared, `${res.status} is not declared for ${method.toUpperCase()} ${template}`).toBeDefined()
+    expect(
+      declared,
+      `${res.status} is not declared for ${method.toUpperCase()} ${template}`,
+    ).toBeDefined()
     for (const [name, header] of Object.entries(declared!.headers ?? {})) {
       const value = res.headers.get(name)
       expect(value, `header ${name}`).not.toBeNull()
@@ -59,12 +98,19 @@ describe('/openapi.json against real answers', () => {
   })
 
   it('shows the limits this app applies', () => {
-    const body = (doc.paths['/v1/generate'].post as unknown as { requestBody: { content: Record<string, { schema: { properties: Record<string, { maximum?: number }> } }> } }).requestBody
+    const body = (
+      doc.paths['/v1/generate'].post as unknown as {
+        requestBody: {
+          content: Record<string, { schema: { properties: Record<string, { maximum?: number }> } }>
+        }
+      }
+    ).requestBody
     expect(body.content['application/json'].schema.properties.batch.maximum).toBe(4)
   })
 
   it('a 429 carries the Retry-After the document declares', async () => {
-    const req = () => app.request('/v1/generate', post({ model: TOY, class: 1, steps: 20, budget: 20 }))
+    const req = () =>
+      app.request('/v1/generate', post({ model: TOY, class: 1, steps: 20, budget: 20 }))
     const answers = await Promise.all([req(), req(), req()])
     const busy = answers.find((r) => r.status === 429)
     expect(busy, `statuses ${answers.map((r) => r.status)}`).toBeDefined()

@@ -17,7 +17,10 @@ export function errorResponse(description: string, headers?: z.ZodObject) {
 
 /** Seconds after which a retry has a fair chance (429, 503 while warming up). */
 export const retryAfterHeader = z.object({
-  'Retry-After': z.string().regex(/^[0-9]+$/).describe('Whole seconds to wait before retrying'),
+  'Retry-After': z
+    .string()
+    .regex(/^[0-9]+$/)
+    .describe('Whole seconds to wait before retrying'),
 })
 
 /** What a generate result says about its run, on PNG and JSON answers alike. */

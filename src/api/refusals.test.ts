@@ -45,7 +45,11 @@ describe('a tampered schedule file', async () => {
     expect(((await full.json()) as any).nfe).toBe(10)
     const cached = await post(app, { budget: 5 })
     expect(cached.status).toBe(503)
-    expect(((await cached.json()) as any).error).toMatchObject({ code: 'schedule_refused', field: 'budget', allowed: [10] })
+    expect(((await cached.json()) as any).error).toMatchObject({
+      code: 'schedule_refused',
+      field: 'budget',
+      allowed: [10],
+    })
     const route = await app.request(`/v1/schedules/${TOY}/10?budget=5`)
     expect(route.status).toBe(503)
   })
@@ -53,7 +57,9 @@ describe('a tampered schedule file', async () => {
   it('leaves the other files served and shows up in /healthz', async () => {
     expect((await post(app, { steps: 20, budget: 5 })).status).toBe(200)
     const health = (await (await app.request('/healthz')).json()) as any
-    expect(health.schedules.refused).toEqual([{ file: `${TOY}/10.json`, reason: expect.stringMatching(/sha256/) }])
+    expect(health.schedules.refused).toEqual([
+      { file: `${TOY}/10.json`, reason: expect.stringMatching(/sha256/) },
+    ])
   })
 })
 
@@ -81,7 +87,9 @@ describe('a truncated index.json', async () => {
   it('takes no route down: models, generate at full steps and health answer', async () => {
     const models = await app.request('/v1/models')
     expect(models.status).toBe(200)
-    expect(((await models.json()) as any).models).toEqual([expect.objectContaining({ id: TOY, generate: true, schedules: [] })])
+    expect(((await models.json()) as any).models).toEqual([
+      expect.objectContaining({ id: TOY, generate: true, schedules: [] }),
+    ])
     expect((await post(app, {})).status).toBe(200)
     const health = (await (await app.request('/healthz')).json()) as any
     expect(health.schedules.refused).toEqual([{ file: 'index.json', reason: expect.any(String) }])

@@ -13,7 +13,12 @@ import { scheduleSchema, type Schedule, type ScheduleStore } from '../core/sched
 import { isModelId } from '../runtime/schedule-store.ts'
 import { ApiError, validationHook } from './errors.ts'
 import { errorResponse } from './openapi.ts'
-import { cacheDitResponseSchema, planResponseSchema, scheduleParamsSchema, scheduleQuerySchema } from './schemas.ts'
+import {
+  cacheDitResponseSchema,
+  planResponseSchema,
+  scheduleParamsSchema,
+  scheduleQuerySchema,
+} from './schemas.ts'
 
 export const SCHEDULE_CACHE_CONTROL = 'public, max-age=300, must-revalidate'
 
@@ -21,7 +26,11 @@ export const SCHEDULE_CACHE_CONTROL = 'public, max-age=300, must-revalidate'
 const STEPS = /^[1-9][0-9]{0,3}$/
 
 /** Loads a schedule or throws the 404 that lists what exists. */
-async function findSchedule(store: ScheduleStore, model: string, stepsParam: string): Promise<Schedule> {
+async function findSchedule(
+  store: ScheduleStore,
+  model: string,
+  stepsParam: string,
+): Promise<Schedule> {
   const index = await store.index()
   const entry = isModelId(model) ? index.models.find((m) => m.model === model) : undefined
   if (!entry) {
@@ -84,7 +93,11 @@ export const scheduleRoute = createRoute({
   responses: {
     200: {
       description: 'The schedule file (no selector) or one plan; ETag, revalidating caching',
-      content: { 'application/json': { schema: scheduleSchema.or(planResponseSchema).or(cacheDitResponseSchema) } },
+      content: {
+        'application/json': {
+          schema: scheduleSchema.or(planResponseSchema).or(cacheDitResponseSchema),
+        },
+      },
     },
     304: { description: 'Not modified (If-None-Match)' },
     400: errorResponse('Bad selector, naming the field and what it allows'),
@@ -113,7 +126,8 @@ export function registerSchedules(app: OpenAPIHono, store: ScheduleStore): void 
       const query = c.req.valid('query')
       const base = `${schedule.model}/${schedule.steps}`
       let entry: { body: string; tag: string }
-      const selected = query.budget !== undefined || query.speedup !== undefined || query.maxCost !== undefined
+      const selected =
+        query.budget !== undefined || query.speedup !== undefined || query.maxCost !== undefined
       if (query.format === 'cache-dit' && !selected) {
         throw new ApiError(400, {
           code: 'invalid_field',
@@ -129,8 +143,17 @@ export function registerSchedules(app: OpenAPIHono, store: ScheduleStore): void 
         const { model, modelSha256, steps, solver, forecaster } = schedule
         entry =
           query.format === 'cache-dit'
-            ? await cached(`${base}#${plan.budget}#cache-dit`, () => toCacheDitConfig(schedule, plan))
-            : await cached(`${base}#${plan.budget}`, () => ({ model, modelSha256, steps, solver, forecaster, plan }))
+            ? await cached(`${base}#${plan.budget}#cache-dit`, () =>
+                toCacheDitConfig(schedule, plan),
+              )
+            : await cached(`${base}#${plan.budget}`, () => ({
+                model,
+                modelSha256,
+                steps,
+                solver,
+                forecaster,
+                plan,
+              }))
       }
       const headers = { ETag: entry.tag, 'Cache-Control': SCHEDULE_CACHE_CONTROL }
       // answered here rather than by hono/etag, which builds the full response first
@@ -144,5 +167,7 @@ export function registerSchedules(app: OpenAPIHono, store: ScheduleStore): void 
 /** If-None-Match against a strong tag (weak comparison, as RFC 9110 asks for GET). */
 function matches(header: string | undefined, tag: string): boolean {
   if (!header) return false
-  return header.trim() === '*' || header.split(',').some((t) => t.trim().replace(/^W\//, '') === tag)
+  return (
+    header.trim() === '*' || header.split(',').some((t) => t.trim().replace(/^W\//, '') === tag)
+  )
 }

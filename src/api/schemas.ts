@@ -33,7 +33,9 @@ export function generateRequestSchema(limits: Limits) {
         .min(0, { error: SEED_RANGE })
         .max(SEED_MAX, { error: SEED_RANGE })
         .optional()
-        .describe('Noise seed; image k uses seed + k, so seed + batch - 1 <= 4294967295. Random when absent'),
+        .describe(
+          'Noise seed; image k uses seed + k, so seed + batch - 1 <= 4294967295. Random when absent',
+        ),
       steps: z
         .number()
         .int()
@@ -121,12 +123,14 @@ export const scheduleQuerySchema = z
     format: z
       .enum(['dpcache', 'cache-dit'])
       .optional()
-      .describe("dpcache (default): our schedule JSON; cache-dit: one plan as cache-dit's static step mask (needs a selector)"),
+      .describe(
+        "dpcache (default): our schedule JSON; cache-dit: one plan as cache-dit's static step mask (needs a selector)",
+      ),
   })
-  .refine(
-    (q) => [q.budget, q.speedup, q.maxCost].filter((v) => v !== undefined).length <= 1,
-    { path: ['speedup'], message: 'use one of budget, speedup, maxCost' },
-  )
+  .refine((q) => [q.budget, q.speedup, q.maxCost].filter((v) => v !== undefined).length <= 1, {
+    path: ['speedup'],
+    message: 'use one of budget, speedup, maxCost',
+  })
 
 export const errorSchema = z.object({
   error: z.object({
@@ -158,12 +162,17 @@ export const cacheDitResponseSchema = z.object({
   model: z.string(),
   budget: z.number().int(),
   num_inference_steps: z.number().int().describe('DBCacheConfig(num_inference_steps=...)'),
-  steps_computation_mask: z.array(z.number().int().min(0).max(1)).describe('DBCacheConfig(steps_computation_mask=...): 1 compute, 0 cache'),
+  steps_computation_mask: z
+    .array(z.number().int().min(0).max(1))
+    .describe('DBCacheConfig(steps_computation_mask=...): 1 compute, 0 cache'),
   steps_computation_policy: z.literal('static'),
   taylorseer_order: z.number().int().describe('TaylorSeerCalibratorConfig(taylorseer_order=...)'),
   key_steps: z.array(z.number().int()),
   cost: z.number(),
-  greedy_cost: z.number().nullable().describe("What the paper's greedy planner's plan costs at this budget"),
+  greedy_cost: z
+    .number()
+    .nullable()
+    .describe("What the paper's greedy planner's plan costs at this budget"),
 })
 
 export const modelsResponseSchema = z.object({
@@ -212,7 +221,11 @@ export const healthSchema = z.object({
   ok: z.boolean(),
   generate: z.enum(['local', 'remote', 'none']),
   queue: z
-    .object({ queued: z.number().int(), running: z.number().int(), batches: z.number().int().optional() })
+    .object({
+      queued: z.number().int(),
+      running: z.number().int(),
+      batches: z.number().int().optional(),
+    })
     .optional(),
   schedules: z.object({
     refused: z

@@ -10,7 +10,11 @@ import { ApiClientError, createClient } from './index.ts'
 
 const store = toyStore()
 const engine = await toyEngine()
-const app = createApp({ schedules: store, generate: localGenerate(engine, store), apiToken: 'sesame' })
+const app = createApp({
+  schedules: store,
+  generate: localGenerate(engine, store),
+  apiToken: 'sesame',
+})
 const viaApp = (input: string, init?: RequestInit) => Promise.resolve(app.request(input, init))
 const api = createClient({ baseUrl: 'http://api.test/', token: 'sesame', fetch: viaApp })
 
@@ -51,7 +55,9 @@ describe('client', () => {
     const unknown = await rejection(api.schedule('nope', 20))
     expect([unknown.status, unknown.code, unknown.field]).toEqual([404, 'unknown_model', 'model'])
     expect(unknown.allowed).toEqual([TOY, 'other-model'].sort())
-    const budget = await rejection(api.generate({ model: TOY, class: 1, budget: 999, format: 'json' }))
+    const budget = await rejection(
+      api.generate({ model: TOY, class: 1, budget: 999, format: 'json' }),
+    )
     expect([budget.status, budget.code, budget.field]).toEqual([400, 'invalid_field', 'budget'])
     expect(budget.message).toContain('no 999-key plan')
     const noToken = createClient({ baseUrl: 'http://api.test', fetch: viaApp })
@@ -63,8 +69,14 @@ describe('client', () => {
     const down = createClient({ baseUrl: 'http://127.0.0.1:1' })
     const e = await rejection(down.models())
     expect([e.status, e.code]).toEqual([0, 'network_error'])
-    const html = createClient({ fetch: async () => new Response('<h1>bad gateway</h1>', { status: 502 }) })
+    const html = createClient({
+      fetch: async () => new Response('<h1>bad gateway</h1>', { status: 502 }),
+    })
     const g = await rejection(html.models())
-    expect([g.status, g.code, g.message]).toEqual([502, 'http_error', 'HTTP 502: <h1>bad gateway</h1>'])
+    expect([g.status, g.code, g.message]).toEqual([
+      502,
+      'http_error',
+      'HTTP 502: <h1>bad gateway</h1>',
+    ])
   })
 })

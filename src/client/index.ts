@@ -71,8 +71,14 @@ export interface Client {
   /** The whole schedule file, or with a selector the one plan it picks. */
   schedule(model: string, steps: number): Promise<Schedule>
   schedule(model: string, steps: number, select: PlanSelector): Promise<PlanResponse>
-  generate(req: GenerateRequest & { format: 'json' }, init?: { signal?: AbortSignal }): Promise<GenerateJson>
-  generate(req: GenerateRequest & { format?: 'png' }, init?: { signal?: AbortSignal }): Promise<GeneratePng>
+  generate(
+    req: GenerateRequest & { format: 'json' },
+    init?: { signal?: AbortSignal },
+  ): Promise<GenerateJson>
+  generate(
+    req: GenerateRequest & { format?: 'png' },
+    init?: { signal?: AbortSignal },
+  ): Promise<GeneratePng>
 }
 
 const isEnvelope = (v: unknown): v is { error: ErrorBody } =>

@@ -13,7 +13,12 @@ const plan = (steps: number, keySteps: number[]): SchedulePlan => ({
   speedup: steps / keySteps.length,
 })
 const schedule = (steps: number, order: number, plans: SchedulePlan[]) =>
-  ({ model: 'flux.1-dev', steps, forecaster: { kind: 'taylor', order, cost: '3d', includeArrival: true, metric: 'l1' }, plans }) satisfies Pick<Schedule, 'model' | 'steps' | 'forecaster' | 'plans'>
+  ({
+    model: 'flux.1-dev',
+    steps,
+    forecaster: { kind: 'taylor', order, cost: '3d', includeArrival: true, metric: 'l1' },
+    plans,
+  }) satisfies Pick<Schedule, 'model' | 'steps' | 'forecaster' | 'plans'>
 
 describe('toCacheDitConfig', () => {
   it("round-trips: mask of length N, K ones, exactly at the plan's key steps", () => {
@@ -34,18 +39,32 @@ describe('toCacheDitConfig', () => {
       expect(cfg.steps_computation_mask.flatMap((v, i) => (v ? [i] : []))).toEqual(keys)
       // and back: the mask string the schedule stores
       expect(cfg.steps_computation_mask.join('')).toBe(p.mask)
-      expect(cfg).toMatchObject({ budget: keys.length, key_steps: keys, steps_computation_policy: 'static', taylorseer_order: 2, cost: 1.5, greedy_cost: 2 })
+      expect(cfg).toMatchObject({
+        budget: keys.length,
+        key_steps: keys,
+        steps_computation_policy: 'static',
+        taylorseer_order: 2,
+        cost: 1.5,
+        greedy_cost: 2,
+      })
     }
   })
 
   it('carries the order the plan was costed for, and null when the greedy cost is not recorded', () => {
     const p = { ...plan(10, [0, 4, 8]), greedyCost: undefined }
-    expect(toCacheDitConfig(schedule(10, 1, [p]), p)).toMatchObject({ taylorseer_order: 1, greedy_cost: null })
+    expect(toCacheDitConfig(schedule(10, 1, [p]), p)).toMatchObject({
+      taylorseer_order: 1,
+      greedy_cost: null,
+    })
   })
 
   it('refuses a plan that does not belong to the schedule', () => {
     const p = plan(10, [0, 4, 8])
-    expect(() => toCacheDitConfig(schedule(12, 1, [p]), p)).toThrow(/10 chars, the schedule has 12 steps/)
-    expect(() => toCacheDitConfig(schedule(10, 1, [p]), { ...p, keySteps: [0, 4, 9] })).toThrow(/does not match/)
+    expect(() => toCacheDitConfig(schedule(12, 1, [p]), p)).toThrow(
+      /10 chars, the schedule has 12 steps/,
+    )
+    expect(() => toCacheDitConfig(schedule(10, 1, [p]), { ...p, keySteps: [0, 4, 9] })).toThrow(
+      /does not match/,
+    )
   })
 })

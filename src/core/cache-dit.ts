@@ -35,9 +35,14 @@ export interface CacheDitConfig {
 }
 
 /** Converts one plan of a schedule; throws RangeError if the plan does not belong to it. */
-export function toCacheDitConfig(schedule: Pick<Schedule, 'model' | 'steps' | 'forecaster' | 'plans'>, plan: SchedulePlan): CacheDitConfig {
+export function toCacheDitConfig(
+  schedule: Pick<Schedule, 'model' | 'steps' | 'forecaster' | 'plans'>,
+  plan: SchedulePlan,
+): CacheDitConfig {
   if (plan.mask.length !== schedule.steps || !/^[01]+$/.test(plan.mask)) {
-    throw new RangeError(`plan mask has ${plan.mask.length} chars, the schedule has ${schedule.steps} steps`)
+    throw new RangeError(
+      `plan mask has ${plan.mask.length} chars, the schedule has ${schedule.steps} steps`,
+    )
   }
   const mask = [...plan.mask].map((c) => (c === '1' ? 1 : 0))
   const keys = mask.flatMap((v, i) => (v === 1 ? [i] : []))

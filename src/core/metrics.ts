@@ -34,7 +34,11 @@ export function ssim(a: Float32Array, b: Float32Array, height: number, width: nu
   let count = 0
   for (let r = 0; r + 11 <= height; r++) {
     for (let c = 0; c + 11 <= width; c++) {
-      let mx = 0, my = 0, xx = 0, yy = 0, xy = 0
+      let mx = 0,
+        my = 0,
+        xx = 0,
+        yy = 0,
+        xy = 0
       for (let i = 0; i < 11; i++) {
         for (let j = 0; j < 11; j++) {
           const w = WINDOW[i] * WINDOW[j]
@@ -58,7 +62,11 @@ export function ssim(a: Float32Array, b: Float32Array, height: number, width: nu
 }
 
 /** Mean and (unbiased) covariance of `n` row vectors of length `d`. */
-export function moments(rows: Float32Array, n: number, d: number): { mean: Float64Array; cov: Float64Array } {
+export function moments(
+  rows: Float32Array,
+  n: number,
+  d: number,
+): { mean: Float64Array; cov: Float64Array } {
   const mean = new Float64Array(d)
   for (let r = 0; r < n; r++) for (let k = 0; k < d; k++) mean[k] += rows[r * d + k] / n
   const cov = new Float64Array(d * d)
@@ -78,7 +86,10 @@ export function moments(rows: Float32Array, n: number, d: number): { mean: Float
 }
 
 /** Eigenvalues and eigenvectors (columns of `vectors`) of a symmetric matrix, cyclic Jacobi. */
-export function symmetricEigen(m: Float64Array, d: number): { values: Float64Array; vectors: Float64Array } {
+export function symmetricEigen(
+  m: Float64Array,
+  d: number,
+): { values: Float64Array; vectors: Float64Array } {
   const a = m.slice()
   const v = new Float64Array(d * d)
   for (let i = 0; i < d; i++) v[i * d + i] = 1
@@ -136,12 +147,16 @@ export function frechetDistance(
   for (let i = 0; i < d; i++) {
     for (let j = 0; j < d; j++) {
       let s = 0
-      for (let k = 0; k < d; k++) s += vectors[i * d + k] * Math.sqrt(Math.max(values[k], 0)) * vectors[j * d + k]
+      for (let k = 0; k < d; k++)
+        s += vectors[i * d + k] * Math.sqrt(Math.max(values[k], 0)) * vectors[j * d + k]
       root[i * d + j] = s
     }
   }
   const inner = mul(mul(root, b.cov, d), root, d)
-  const traceRoot = symmetricEigen(symmetrize(inner, d), d).values.reduce((s, l) => s + Math.sqrt(Math.max(l, 0)), 0)
+  const traceRoot = symmetricEigen(symmetrize(inner, d), d).values.reduce(
+    (s, l) => s + Math.sqrt(Math.max(l, 0)),
+    0,
+  )
   let tr = 0
   for (let k = 0; k < d; k++) tr += a.cov[k * d + k] + b.cov[k * d + k]
   return meanTerm + tr - 2 * traceRoot
@@ -161,6 +176,7 @@ function mul(x: Float64Array, y: Float64Array, d: number): Float64Array {
 
 function symmetrize(m: Float64Array, d: number): Float64Array {
   const out = new Float64Array(d * d)
-  for (let i = 0; i < d; i++) for (let j = 0; j < d; j++) out[i * d + j] = (m[i * d + j] + m[j * d + i]) / 2
+  for (let i = 0; i < d; i++)
+    for (let j = 0; j < d; j++) out[i * d + j] = (m[i * d + j] + m[j * d + i]) / 2
   return out
 }

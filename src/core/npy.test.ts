@@ -43,8 +43,14 @@ describe('npy', () => {
       b.set(new TextEncoder().encode(h), 10)
       return b
     }
-    expect(() => parseNpy(mk("{'descr': '<i8', 'fortran_order': False, 'shape': (2,), }"))).toThrow(/unsupported dtype '<i8'/)
-    expect(() => parseNpy(mk("{'descr': '<f8', 'fortran_order': True, 'shape': (2,), }"))).toThrow(/Fortran/)
-    expect(() => parseNpy(mk("{'descr': '<f8', 'fortran_order': False, 'shape': (9,), }"))).toThrow(/truncated/)
+    expect(() => parseNpy(mk("{'descr': '<i8', 'fortran_order': False, 'shape': (2,), }"))).toThrow(
+      /unsupported dtype '<i8'/,
+    )
+    expect(() => parseNpy(mk("{'descr': '<f8', 'fortran_order': True, 'shape': (2,), }"))).toThrow(
+      /Fortran/,
+    )
+    expect(() => parseNpy(mk("{'descr': '<f8', 'fortran_order': False, 'shape': (9,), }"))).toThrow(
+      /truncated/,
+    )
   })
 })

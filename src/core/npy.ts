@@ -43,19 +43,24 @@ export function parseNpy(bytes: Uint8Array): NpyArray {
     throw new NpyError(`malformed .npy header: ${header.trim()}`)
   }
   const dtype = DESCR[descr]
-  if (!dtype) throw new NpyError(`unsupported dtype '${descr}' (allowed: ${Object.keys(DESCR).join(', ')})`)
-  if (fortran === 'True') throw new NpyError('Fortran-ordered arrays are not supported (save with C order)')
+  if (!dtype)
+    throw new NpyError(`unsupported dtype '${descr}' (allowed: ${Object.keys(DESCR).join(', ')})`)
+  if (fortran === 'True')
+    throw new NpyError('Fortran-ordered arrays are not supported (save with C order)')
   const shape = shapeText
     .split(',')
     .map((s) => s.trim())
     .filter((s) => s.length > 0)
     .map(Number)
-  if (shape.some((d) => !Number.isInteger(d) || d < 0)) throw new NpyError(`bad shape (${shapeText})`)
+  if (shape.some((d) => !Number.isInteger(d) || d < 0))
+    throw new NpyError(`bad shape (${shapeText})`)
   const count = shape.reduce((a, b) => a * b, 1)
   const start = offset + headerLen
   const width = dtype === 'float64' ? 8 : 4
   if (bytes.length - start < count * width) {
-    throw new NpyError(`truncated .npy: shape (${shape}) needs ${count * width} bytes, found ${bytes.length - start}`)
+    throw new NpyError(
+      `truncated .npy: shape (${shape}) needs ${count * width} bytes, found ${bytes.length - start}`,
+    )
   }
   // Copy into an aligned buffer: the payload offset need not be a multiple of 8.
   const raw = bytes.slice(start, start + count * width)
@@ -65,10 +70,15 @@ export function parseNpy(bytes: Uint8Array): NpyArray {
 }
 
 /** Serialises a C-ordered float array as `.npy` version 1.0 (header padded to 64 bytes). */
-export function writeNpy(array: { shape: readonly number[]; data: Float64Array | Float32Array }): Uint8Array {
+export function writeNpy(array: {
+  shape: readonly number[]
+  data: Float64Array | Float32Array
+}): Uint8Array {
   const count = array.shape.reduce((a, b) => a * b, 1)
   if (count !== array.data.length) {
-    throw new NpyError(`shape (${array.shape}) needs ${count} values, data has ${array.data.length}`)
+    throw new NpyError(
+      `shape (${array.shape}) needs ${count} values, data has ${array.data.length}`,
+    )
   }
   const descr = array.data instanceof Float64Array ? '<f8' : '<f4'
   const shape = array.shape.length === 1 ? `(${array.shape[0]},)` : `(${array.shape.join(', ')})`
@@ -81,7 +91,10 @@ export function writeNpy(array: { shape: readonly number[]; data: Float64Array |
   out[7] = 0
   new DataView(out.buffer).setUint16(8, header.length, true)
   for (let k = 0; k < header.length; k++) out[10 + k] = header.charCodeAt(k)
-  out.set(new Uint8Array(array.data.buffer, array.data.byteOffset, array.data.byteLength), 10 + header.length)
+  out.set(
+    new Uint8Array(array.data.buffer, array.data.byteOffset, array.data.byteLength),
+    10 + header.length,
+  )
   return out
 }
 

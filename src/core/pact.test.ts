@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest'
-import { buildPact, buildPact4, featureError, pact4Index, pactIndex, type Trajectory } from './pact.ts'
+import {
+  buildPact,
+  buildPact4,
+  featureError,
+  pact4Index,
+  pactIndex,
+  type Trajectory,
+} from './pact.ts'
 import { planAll } from './planner.ts'
 import { pathCost4, planAllTriple } from './planner-triple.ts'
 import { Rng } from './rng.ts'
@@ -7,12 +14,16 @@ import { Rng } from './rng.ts'
 function polyTrajectory(steps: number, deg: number, size: number, seed: number): Trajectory {
   const rng = new Rng(seed)
   const c = Array.from({ length: size }, () => Array.from({ length: deg + 1 }, () => rng.normal()))
-  return Array.from({ length: steps }, (_, t) => Float32Array.from(c, (ck) => ck.reduce((s, a, m) => s + a * (t / steps) ** m, 0)))
+  return Array.from({ length: steps }, (_, t) =>
+    Float32Array.from(c, (ck) => ck.reduce((s, a, m) => s + a * (t / steps) ** m, 0)),
+  )
 }
 
 function randomTrajectory(steps: number, size: number, seed: number): Trajectory {
   const rng = new Rng(seed)
-  return Array.from({ length: steps }, () => Float32Array.from({ length: size }, () => rng.normal()))
+  return Array.from({ length: steps }, () =>
+    Float32Array.from({ length: size }, () => rng.normal()),
+  )
 }
 
 describe('buildPact', () => {
@@ -62,7 +73,9 @@ describe('buildPact', () => {
   })
 
   it('rejects ragged trajectories with the offending index', () => {
-    expect(() => buildPact([randomTrajectory(4, 3, 1), randomTrajectory(5, 3, 2)])).toThrow(/trajectory 1 has 5 steps/)
+    expect(() => buildPact([randomTrajectory(4, 3, 1), randomTrajectory(5, 3, 2)])).toThrow(
+      /trajectory 1 has 5 steps/,
+    )
     expect(() => buildPact([])).toThrow(/at least one/)
   })
 })
@@ -72,7 +85,11 @@ describe('buildPact4 (exact order-2 cost)', () => {
     const trajs = [randomTrajectory(9, 6, 5), randomTrajectory(9, 6, 6)]
     const c3 = buildPact(trajs, { order: 2 })
     const c4 = buildPact4(trajs)
-    for (const [p, i, j] of [[3, 5, 8], [1, 4, 9], [6, 7, 9]]) {
+    for (const [p, i, j] of [
+      [3, 5, 8],
+      [1, 4, 9],
+      [6, 7, 9],
+    ]) {
       expect(c4.data[pact4Index(9, p - 1, p, i, j)]).toBeCloseTo(c3.data[pactIndex(9, p, i, j)], 9)
     }
     // first keys: history [0] and [0, i] are the same forecasts in both tensors
@@ -103,6 +120,8 @@ describe('buildPact4 (exact order-2 cost)', () => {
     // the first two keys cannot support order 2: their segments cost something
     expect(c4.data[pact4Index(8, 0, 0, 1, 4)]).toBeGreaterThan(1e-4)
     // and the 3-D planner with an order-2 p-1 tensor still finds a finite plan
-    expect(planAll(buildPact([polyTrajectory(8, 2, 3, 4)], { order: 2 }))[0].cost).toBeLessThan(Infinity)
+    expect(planAll(buildPact([polyTrajectory(8, 2, 3, 4)], { order: 2 }))[0].cost).toBeLessThan(
+      Infinity,
+    )
   })
 })

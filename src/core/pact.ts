@@ -86,7 +86,8 @@ function checkTrajectories(trajs: readonly Trajectory[]): { steps: number; size:
   const size = trajs[0][0]?.length ?? 0
   if (steps < 1 || size < 1) throw new RangeError('calibration trajectories are empty')
   trajs.forEach((t, s) => {
-    if (t.length !== steps) throw new RangeError(`trajectory ${s} has ${t.length} steps, expected ${steps}`)
+    if (t.length !== steps)
+      throw new RangeError(`trajectory ${s} has ${t.length} steps, expected ${steps}`)
     t.forEach((f, i) => {
       if (f.length !== size) {
         throw new RangeError(`trajectory ${s} step ${i} has ${f.length} features, expected ${size}`)
@@ -153,7 +154,15 @@ export function buildPact(trajs: readonly Trajectory[], opts: PactOptions = {}):
   let done = 0
   for (let i = 0; i < steps; i++) {
     for (let p = 0; p < Math.max(i, 1); p++) {
-      segmentCosts(trajs, approximateHistory(p, i, order), metric, includeArrival, forecaster, scratch, row)
+      segmentCosts(
+        trajs,
+        approximateHistory(p, i, order),
+        metric,
+        includeArrival,
+        forecaster,
+        scratch,
+        row,
+      )
       for (let j = i + 1; j <= steps; j++) data[pactIndex(steps, p, i, j)] = row[j]
       opts.onProgress?.(++done, total)
     }
@@ -165,7 +174,10 @@ export function buildPact(trajs: readonly Trajectory[], opts: PactOptions = {}):
  * Exact order-2 cost: C4[q][p][i][j] with q < p < i the last three keys; (0, 0, i) is the
  * history [0, i] and (0, 0, 0) the first key alone.
  */
-export function buildPact4(trajs: readonly Trajectory[], opts: Omit<PactOptions, 'order'> = {}): Pact4 {
+export function buildPact4(
+  trajs: readonly Trajectory[],
+  opts: Omit<PactOptions, 'order'> = {},
+): Pact4 {
   const { steps, size } = checkTrajectories(trajs)
   const metric = opts.metric ?? 'l1'
   const includeArrival = opts.includeArrival ?? true

@@ -10,12 +10,19 @@ const uniforms = (seed: number) => {
 
 function randomPact(steps: number, rand: () => number): Pact {
   const data = new Float64Array(steps * (steps + 1) * (steps + 1)).fill(Infinity)
-  for (let i = 0; i < steps; i++) for (let p = 0; p <= i; p++) for (let j = i + 1; j <= steps; j++) data[pactIndex(steps, p, i, j)] = rand()
+  for (let i = 0; i < steps; i++)
+    for (let p = 0; p <= i; p++)
+      for (let j = i + 1; j <= steps; j++) data[pactIndex(steps, p, i, j)] = rand()
   return { steps, data }
 }
 
 /** Every key set from 0 with `budget` keys, every order per segment: the true optimum. */
-function bruteForce(byOrder: { order: number; pact: Pact }[], steps: number, budget: number, forcedFirst: number): number {
+function bruteForce(
+  byOrder: { order: number; pact: Pact }[],
+  steps: number,
+  budget: number,
+  forcedFirst: number,
+): number {
   let best = Infinity
   const keysets: number[][] = []
   const grow = (keys: number[]) => {
@@ -24,7 +31,12 @@ function bruteForce(byOrder: { order: number; pact: Pact }[], steps: number, bud
   }
   grow([0])
   for (const keys of keysets) {
-    if (Array.from({ length: Math.min(forcedFirst, steps) }, (_, t) => t).some((t) => !keys.includes(t))) continue
+    if (
+      Array.from({ length: Math.min(forcedFirst, steps) }, (_, t) => t).some(
+        (t) => !keys.includes(t),
+      )
+    )
+      continue
     let cost = 0
     keys.forEach((i, m) => {
       const p = m === 0 ? i : keys[m - 1]
@@ -55,7 +67,12 @@ describe('planAllOrders', () => {
         })
         expect(again).toBeCloseTo(plan.cost, 10)
       }
-      expect(plans.map((p) => p.budget)).toEqual(Array.from({ length: steps - Math.max(forcedFirst, 1) + 1 }, (_, k) => Math.max(forcedFirst, 1) + k))
+      expect(plans.map((p) => p.budget)).toEqual(
+        Array.from(
+          { length: steps - Math.max(forcedFirst, 1) + 1 },
+          (_, k) => Math.max(forcedFirst, 1) + k,
+        ),
+      )
     }
   })
 
@@ -76,6 +93,13 @@ describe('planAllOrders', () => {
 
   it('refuses tensors of different shapes', () => {
     const rand = uniforms(1)
-    expect(() => minOverOrders({ byOrder: [{ order: 0, pact: randomPact(5, rand) }, { order: 1, pact: randomPact(6, rand) }] })).toThrow(/another shape/)
+    expect(() =>
+      minOverOrders({
+        byOrder: [
+          { order: 0, pact: randomPact(5, rand) },
+          { order: 1, pact: randomPact(6, rand) },
+        ],
+      }),
+    ).toThrow(/another shape/)
   })
 })

@@ -27,7 +27,8 @@ export function minOverOrders(t: OrderTensors): { pact: Pact; argmin: Int8Array 
   const steps = t.byOrder[0].pact.steps
   const size = t.byOrder[0].pact.data.length
   for (const { order, pact } of t.byOrder) {
-    if (pact.steps !== steps || pact.data.length !== size) throw new RangeError(`order-${order} tensor has another shape`)
+    if (pact.steps !== steps || pact.data.length !== size)
+      throw new RangeError(`order-${order} tensor has another shape`)
   }
   const sorted = [...t.byOrder].sort((a, b) => a.order - b.order)
   const data = new Float64Array(size).fill(Infinity)
@@ -45,7 +46,11 @@ export function minOverOrders(t: OrderTensors): { pact: Pact; argmin: Int8Array 
 }
 
 /** Orders chosen along a key sequence (state (t_{m-1}, t_m) -> t_{m+1}, as pathCost walks it). */
-export function segmentOrders(argmin: Int8Array, steps: number, keySteps: readonly number[]): number[] {
+export function segmentOrders(
+  argmin: Int8Array,
+  steps: number,
+  keySteps: readonly number[],
+): number[] {
   return keySteps.map((i, m) => {
     const p = m === 0 ? i : keySteps[m - 1]
     const next = m + 1 < keySteps.length ? keySteps[m + 1] : steps
@@ -54,13 +59,23 @@ export function segmentOrders(argmin: Int8Array, steps: number, keySteps: readon
 }
 
 /** Optimal keys and per-segment orders for every feasible budget, exact over the 3-D state. */
-export function planAllOrders(t: OrderTensors, opts: Omit<PlanOptions, 'method'> = {}): OrderedPlan[] {
+export function planAllOrders(
+  t: OrderTensors,
+  opts: Omit<PlanOptions, 'method'> = {},
+): OrderedPlan[] {
   const { pact, argmin } = minOverOrders(t)
-  return planAll(pact, { ...opts, method: 'exact' }).map((p) => ({ ...p, orders: segmentOrders(argmin, pact.steps, p.keySteps) }))
+  return planAll(pact, { ...opts, method: 'exact' }).map((p) => ({
+    ...p,
+    orders: segmentOrders(argmin, pact.steps, p.keySteps),
+  }))
 }
 
 /** Cost of keys with per-segment orders: segment m is charged by its own order's tensor. */
-export function orderedPathCost(t: OrderTensors, keySteps: readonly number[], orders: readonly number[]): number {
+export function orderedPathCost(
+  t: OrderTensors,
+  keySteps: readonly number[],
+  orders: readonly number[],
+): number {
   const steps = t.byOrder[0].pact.steps
   let cost = 0
   keySteps.forEach((i, m) => {

@@ -24,7 +24,9 @@ export function pathCost4(pact: Pact4, keySteps: readonly number[]): number {
 export function planAllTriple(pact: Pact4, opts: Omit<PlanOptions, 'method'> = {}): Plan[] {
   const n = pact.steps
   if (pact.data.length !== n * n * n * (n + 1)) {
-    throw new RangeError(`4-D PACT for ${n} steps needs ${n * n * n * (n + 1)} values, got ${pact.data.length}`)
+    throw new RangeError(
+      `4-D PACT for ${n} steps needs ${n * n * n * (n + 1)} values, got ${pact.data.length}`,
+    )
   }
   const moves = resolveMoves(n, opts)
   const c = pact.data

@@ -12,7 +12,8 @@ function randomPact(steps: number, seed: number, infeasible = 0.1): Pact {
       for (let j = i + 1; j <= steps; j++) {
         if (rng.uniform() < infeasible) continue
         // costs grow with the gap, like real ones, plus noise that makes the history matter
-        data[pactIndex(steps, p, i, j)] = (j - i) ** 2 * (0.5 + rng.uniform()) + 3 * rng.uniform() * (i - p)
+        data[pactIndex(steps, p, i, j)] =
+          (j - i) ** 2 * (0.5 + rng.uniform()) + 3 * rng.uniform() * (i - p)
       }
     }
   }
@@ -59,7 +60,8 @@ describe('planAll exact', () => {
             expect(plan.mask).toBe(maskOf(steps, plan.keySteps))
             const forced = Math.min(opts.forcedFirst ?? 3, steps)
             for (let s = 0; s < forced; s++) expect(plan.keySteps).toContain(s)
-            for (let s = steps - (opts.forcedLast ?? 0); s < steps; s++) expect(plan.keySteps).toContain(s)
+            for (let s = steps - (opts.forcedLast ?? 0); s < steps; s++)
+              expect(plan.keySteps).toContain(s)
           }
         }
       })

@@ -95,12 +95,19 @@ function checkPact(pact: Pact): void {
   if (!Number.isInteger(n) || n < 1) throw new RangeError(`PACT steps must be >= 1, got ${n}`)
   const want = n * (n + 1) * (n + 1)
   if (pact.data.length !== want) {
-    throw new RangeError(`PACT for ${n} steps needs shape [${n}, ${n + 1}, ${n + 1}] (${want} values), got ${pact.data.length}`)
+    throw new RangeError(
+      `PACT for ${n} steps needs shape [${n}, ${n + 1}, ${n + 1}] (${want} values), got ${pact.data.length}`,
+    )
   }
 }
 
 function toPlan(pact: Pact, keySteps: number[]): Plan {
-  return { budget: keySteps.length, keySteps, mask: maskOf(pact.steps, keySteps), cost: pathCost(pact, keySteps) }
+  return {
+    budget: keySteps.length,
+    keySteps,
+    mask: maskOf(pact.steps, keySteps),
+    cost: pathCost(pact, keySteps),
+  }
 }
 
 /**
@@ -184,7 +191,11 @@ function plan2d(pact: Pact, moves: Moves): number[][] {
 }
 
 /** Single-state DP D[m][i]; `rowOf(backPointer, i)` picks the cost row C[.][i][*] it uses. */
-function planSingleState(pact: Pact, moves: Moves, rowOf: (bp: number, i: number) => number): number[][] {
+function planSingleState(
+  pact: Pact,
+  moves: Moves,
+  rowOf: (bp: number, i: number) => number,
+): number[][] {
   const n = pact.steps
   const c = pact.data
   const back: Int16Array[] = [new Int16Array(n).fill(-1)]
@@ -215,7 +226,8 @@ function planSingleState(pact: Pact, moves: Moves, rowOf: (bp: number, i: number
     }
     if (bestKey >= 0) {
       const keys = [bestKey]
-      for (let layerIdx = m - 1; layerIdx >= 1; layerIdx--) keys.push(back[layerIdx][keys[keys.length - 1]])
+      for (let layerIdx = m - 1; layerIdx >= 1; layerIdx--)
+        keys.push(back[layerIdx][keys[keys.length - 1]])
       results.push(keys.reverse())
     }
     back.push(nextBack)

@@ -25,7 +25,8 @@ export class StaticMaskPolicy implements ComputePolicy {
     readonly mask: string,
     readonly name = 'static',
   ) {
-    if (!/^1[01]*$/.test(mask)) throw new RangeError(`mask must be 0/1 chars starting with 1, got '${mask}'`)
+    if (!/^1[01]*$/.test(mask))
+      throw new RangeError(`mask must be 0/1 chars starting with 1, got '${mask}'`)
   }
   reset(steps: number): void {
     if (steps !== this.mask.length) {
@@ -39,7 +40,8 @@ export class StaticMaskPolicy implements ComputePolicy {
 
 /** Keys every `interval` steps from 0 (TaylorSeer / FORA style fixed-interval caching). */
 export function uniformKeys(steps: number, budget: number): number[] {
-  if (budget < 1 || budget > steps) throw new RangeError(`budget must be in [1, ${steps}], got ${budget}`)
+  if (budget < 1 || budget > steps)
+    throw new RangeError(`budget must be in [1, ${steps}], got ${budget}`)
   // Spread K keys as evenly as integers allow: key m at floor(m * N / K).
   return Array.from({ length: budget }, (_, m) => Math.floor((m * steps) / budget))
 }

@@ -60,7 +60,10 @@ const floor3 = (x: number) => Math.floor(x * 1000) / 1000
  * Chooses a plan from a schedule (the schedules route: no model needed, no full-compute
  * fallback). Throws `PlanError` naming the selector's field and what the schedule offers.
  */
-export function choosePlan(schedule: Pick<Schedule, 'steps' | 'plans'>, by: PlanSelector): SchedulePlan {
+export function choosePlan(
+  schedule: Pick<Schedule, 'steps' | 'plans'>,
+  by: PlanSelector,
+): SchedulePlan {
   checkOneSelector(by)
   const plan =
     by.budget !== undefined
@@ -72,7 +75,13 @@ export function choosePlan(schedule: Pick<Schedule, 'steps' | 'plans'>, by: Plan
           : undefined
   if (plan) return plan
   if (by.budget === undefined && by.speedup === undefined && by.maxCost === undefined) {
-    throw new PlanError('invalid', 'invalid_field', 'send one of budget, speedup, maxCost', 'budget', schedule.plans.map((p) => p.budget))
+    throw new PlanError(
+      'invalid',
+      'invalid_field',
+      'send one of budget, speedup, maxCost',
+      'budget',
+      schedule.plans.map((p) => p.budget),
+    )
   }
   throw noPlan(schedule, by, [])
 }
@@ -92,11 +101,21 @@ export function resolvePlan(
   const steps = request.steps ?? model.defaultSteps
   const full = fullPlan(model, steps)
   if (schedule && (schedule.model !== model.id || schedule.steps !== steps)) {
-    throw new PlanError('unavailable', 'schedule_mismatch', `the schedule offered for ${model.id} at ${steps} steps is ${schedule.model} at ${schedule.steps}`)
+    throw new PlanError(
+      'unavailable',
+      'schedule_mismatch',
+      `the schedule offered for ${model.id} at ${steps} steps is ${schedule.model} at ${schedule.steps}`,
+    )
   }
   if (!schedule && steps !== model.defaultSteps) {
     const allowed = [...new Set([...listedSteps, model.defaultSteps])].sort((a, b) => a - b)
-    throw new PlanError('not_found', 'unknown_steps', `${model.id} has no ${steps}-step schedule`, 'steps', allowed)
+    throw new PlanError(
+      'not_found',
+      'unknown_steps',
+      `${model.id} has no ${steps}-step schedule`,
+      'steps',
+      allowed,
+    )
   }
   if (isFullRequest(request, steps)) return full
   if (!schedule) throw noPlan({ steps, plans: [] }, request, [steps])
@@ -153,13 +172,28 @@ export function fullPlan(model: PlanModel, steps: number): ResolvedPlan {
  * fingerprint and the solver shift (an imported schedule records neither: `null` means
  * "unknown", and then the manifest's shift is the one that runs). Returns the shift to use.
  */
-export function checkCompatible(model: PlanModel, schedule: Pick<Schedule, 'steps' | 'modelSha256' | 'solver'>): number {
-  if (schedule.modelSha256 !== null && model.fingerprint !== undefined && schedule.modelSha256 !== model.fingerprint) {
-    throw new PlanError('unavailable', 'schedule_mismatch', `the ${schedule.steps}-step schedule of ${model.id} was calibrated on other weights; recompute it`)
+export function checkCompatible(
+  model: PlanModel,
+  schedule: Pick<Schedule, 'steps' | 'modelSha256' | 'solver'>,
+): number {
+  if (
+    schedule.modelSha256 !== null &&
+    model.fingerprint !== undefined &&
+    schedule.modelSha256 !== model.fingerprint
+  ) {
+    throw new PlanError(
+      'unavailable',
+      'schedule_mismatch',
+      `the ${schedule.steps}-step schedule of ${model.id} was calibrated on other weights; recompute it`,
+    )
   }
   const shift = (schedule.solver as { shift: number | null }).shift
   if (shift !== null && shift !== model.shift) {
-    throw new PlanError('unavailable', 'schedule_mismatch', `the ${schedule.steps}-step schedule of ${model.id} was planned with shift ${shift}, the model samples with ${model.shift}`)
+    throw new PlanError(
+      'unavailable',
+      'schedule_mismatch',
+      `the ${schedule.steps}-step schedule of ${model.id} was planned with shift ${shift}, the model samples with ${model.shift}`,
+    )
   }
   return model.shift
 }
@@ -167,25 +201,55 @@ export function checkCompatible(model: PlanModel, schedule: Pick<Schedule, 'step
 function checkOneSelector(by: PlanSelector): void {
   const given = (['budget', 'speedup', 'maxCost'] as const).filter((k) => by[k] !== undefined)
   if (given.length > 1) {
-    throw new PlanError('invalid', 'invalid_field', `send one of budget, speedup, maxCost (got ${given.join(' and ')})`, given[1], ['budget', 'speedup', 'maxCost'])
+    throw new PlanError(
+      'invalid',
+      'invalid_field',
+      `send one of budget, speedup, maxCost (got ${given.join(' and ')})`,
+      given[1],
+      ['budget', 'speedup', 'maxCost'],
+    )
   }
 }
 
 /** The error for a selector no plan satisfies; `extraBudgets` are offered besides the plans. */
-function noPlan(s: Pick<Schedule, 'steps' | 'plans'>, by: PlanSelector, extraBudgets: readonly number[]): PlanError {
-  const budgets = [...new Set([...s.plans.map((p) => p.budget), ...extraBudgets])].sort((a, b) => a - b)
+function noPlan(
+  s: Pick<Schedule, 'steps' | 'plans'>,
+  by: PlanSelector,
+  extraBudgets: readonly number[],
+): PlanError {
+  const budgets = [...new Set([...s.plans.map((p) => p.budget), ...extraBudgets])].sort(
+    (a, b) => a - b,
+  )
   if (by.budget !== undefined) {
-    return new PlanError('invalid', 'invalid_field', `no ${by.budget}-key plan for ${s.steps} steps`, 'budget', budgets)
+    return new PlanError(
+      'invalid',
+      'invalid_field',
+      `no ${by.budget}-key plan for ${s.steps} steps`,
+      'budget',
+      budgets,
+    )
   }
   if (by.speedup !== undefined) {
     const best = Math.min(...budgets)
-    return new PlanError('invalid', 'invalid_field', `no plan for ${s.steps} steps reaches a ${by.speedup}x speedup`, 'speedup', {
-      min: 1,
-      max: floor3(s.steps / best),
-    })
+    return new PlanError(
+      'invalid',
+      'invalid_field',
+      `no plan for ${s.steps} steps reaches a ${by.speedup}x speedup`,
+      'speedup',
+      {
+        min: 1,
+        max: floor3(s.steps / best),
+      },
+    )
   }
   const costs = s.plans.map((p) => p.cost)
-  return new PlanError('invalid', 'invalid_field', `no plan for ${s.steps} steps costs ${by.maxCost} or less`, 'maxCost', {
-    min: costs.length ? Math.min(...costs) : 0,
-  })
+  return new PlanError(
+    'invalid',
+    'invalid_field',
+    `no plan for ${s.steps} steps costs ${by.maxCost} or less`,
+    'maxCost',
+    {
+      min: costs.length ? Math.min(...costs) : 0,
+    },
+  )
 }

@@ -33,7 +33,8 @@ class AnalyticDenoiser implements Denoiser {
     const rows = h.dims[0]
     const v = new Float32Array(rows * 6)
     for (let r = 0; r < rows; r++) {
-      for (let k = 0; k < 6; k++) v[r * 6 + k] = x.data[r * 6 + k] * 0.3 + h.data[r * 4 + (k % 4)] * (1 + sigma)
+      for (let k = 0; k < 6; k++)
+        v[r * 6 + k] = x.data[r * 6 + k] * 0.3 + h.data[r * 4 + (k % 4)] * (1 + sigma)
     }
     return { data: v, dims: [rows, 1, 2, 3] }
   }
@@ -44,7 +45,10 @@ const base = { steps: 12, classes: [3], seeds: [5], guidance: 1, order: 1 }
 describe('sample', () => {
   it('with a full budget equals plain Euler exactly', async () => {
     const d = new AnalyticDenoiser()
-    const res = await sample(d, flowEuler, { ...base, policy: new StaticMaskPolicy('1'.repeat(12)) })
+    const res = await sample(d, flowEuler, {
+      ...base,
+      policy: new StaticMaskPolicy('1'.repeat(12)),
+    })
     // plain Euler, written out by hand
     const sig = flowEuler.sigmas(12)
     let x: Tensor = { data: gaussianNoise(5, 6), dims: [1, 1, 2, 3] }
@@ -60,7 +64,10 @@ describe('sample', () => {
   it('runs the trunk exactly at the key steps: NFE equals K', async () => {
     for (const k of [2, 4, 7]) {
       const d = new AnalyticDenoiser()
-      const res = await sample(d, flowEuler, { ...base, policy: new StaticMaskPolicy(uniformMask(12, k)) })
+      const res = await sample(d, flowEuler, {
+        ...base,
+        policy: new StaticMaskPolicy(uniformMask(12, k)),
+      })
       expect(d.trunkCalls).toBe(k)
       expect(res.nfe).toBe(k)
       expect(res.keySteps).toEqual(uniformKeys(12, k))
@@ -69,7 +76,11 @@ describe('sample', () => {
 
   it('forecasting changes the result, and a higher order changes it again', async () => {
     const run = (order: number, mask: string) =>
-      sample(new AnalyticDenoiser(), flowEuler, { ...base, order, policy: new StaticMaskPolicy(mask) })
+      sample(new AnalyticDenoiser(), flowEuler, {
+        ...base,
+        order,
+        policy: new StaticMaskPolicy(mask),
+      })
     const full = await run(1, '1'.repeat(12))
     const o1 = await run(1, '110010010001')
     const o0 = await run(0, '110010010001')
@@ -82,7 +93,12 @@ describe('sample', () => {
     // through (0, h0), (3, h3), steps 7-11 the parabola through (0, h0), (3, h3), (6, h6)
     const d = new AnalyticDenoiser()
     const mask = '100100100000'
-    const res = await sample(d, flowEuler, { ...base, order: 1, orders: [0, 1, 2], policy: new StaticMaskPolicy(mask) })
+    const res = await sample(d, flowEuler, {
+      ...base,
+      order: 1,
+      orders: [0, 1, 2],
+      policy: new StaticMaskPolicy(mask),
+    })
     const sig = flowEuler.sigmas(12)
     const labels = Int32Array.of(3)
     let x: Tensor = { data: gaussianNoise(5, 6), dims: [1, 1, 2, 3] }
@@ -110,9 +126,19 @@ describe('sample', () => {
     const got = Array.from(res.images.data)
     Array.from(x.data).forEach((v, k) => expect(got[k]).toBeCloseTo(v, 5))
     // and it differs from a single order everywhere
-    const o1 = await sample(new AnalyticDenoiser(), flowEuler, { ...base, order: 1, policy: new StaticMaskPolicy(mask) })
+    const o1 = await sample(new AnalyticDenoiser(), flowEuler, {
+      ...base,
+      order: 1,
+      policy: new StaticMaskPolicy(mask),
+    })
     expect(Array.from(o1.images.data)).not.toEqual(got)
-    await expect(sample(new AnalyticDenoiser(), flowEuler, { ...base, orders: [0, 4], policy: new StaticMaskPolicy(mask) })).rejects.toThrow(/per-segment orders/)
+    await expect(
+      sample(new AnalyticDenoiser(), flowEuler, {
+        ...base,
+        orders: [0, 4],
+        policy: new StaticMaskPolicy(mask),
+      }),
+    ).rejects.toThrow(/per-segment orders/)
   })
 
   it('batch of 4 equals 4 single runs, with one trunk call per key step for the batch', async () => {
@@ -121,7 +147,13 @@ describe('sample', () => {
     const mask = '110100100101'
     for (const guidance of [1, 3]) {
       const d = new AnalyticDenoiser()
-      const batch = await sample(d, flowEuler, { ...base, classes, seeds, guidance, policy: new StaticMaskPolicy(mask) })
+      const batch = await sample(d, flowEuler, {
+        ...base,
+        classes,
+        seeds,
+        guidance,
+        policy: new StaticMaskPolicy(mask),
+      })
       expect(d.trunkCalls).toBe(6)
       expect(d.trunkRows.every((r) => r === (guidance === 1 ? 4 : 8))).toBe(true)
       for (let b = 0; b < 4; b++) {
@@ -132,13 +164,20 @@ describe('sample', () => {
           guidance,
           policy: new StaticMaskPolicy(mask),
         })
-        expect(Array.from(batch.images.data.subarray(b * 6, b * 6 + 6))).toEqual(Array.from(single.images.data))
+        expect(Array.from(batch.images.data.subarray(b * 6, b * 6 + 6))).toEqual(
+          Array.from(single.images.data),
+        )
       }
     }
   })
 
   it('same seed, same image; another seed, another image', async () => {
-    const run = (seed: number) => sample(new AnalyticDenoiser(), flowEuler, { ...base, seeds: [seed], policy: new StaticMaskPolicy(uniformMask(12, 5)) })
+    const run = (seed: number) =>
+      sample(new AnalyticDenoiser(), flowEuler, {
+        ...base,
+        seeds: [seed],
+        policy: new StaticMaskPolicy(uniformMask(12, 5)),
+      })
     expect((await run(9)).images.data).toEqual((await run(9)).images.data)
     expect((await run(9)).images.data).not.toEqual((await run(10)).images.data)
   })
@@ -147,8 +186,15 @@ describe('sample', () => {
     const d1 = new AnalyticDenoiser()
     await sample(d1, flowEuler, { ...base, policy: new StaticMaskPolicy('1'.repeat(12)) })
     expect(d1.trunkRows[0]).toBe(1)
-    const g = await sample(new AnalyticDenoiser(), flowEuler, { ...base, guidance: 4, policy: new StaticMaskPolicy('1'.repeat(12)) })
-    const u = await sample(new AnalyticDenoiser(), flowEuler, { ...base, policy: new StaticMaskPolicy('1'.repeat(12)) })
+    const g = await sample(new AnalyticDenoiser(), flowEuler, {
+      ...base,
+      guidance: 4,
+      policy: new StaticMaskPolicy('1'.repeat(12)),
+    })
+    const u = await sample(new AnalyticDenoiser(), flowEuler, {
+      ...base,
+      policy: new StaticMaskPolicy('1'.repeat(12)),
+    })
     expect(g.images.data).not.toEqual(u.images.data)
   })
 
@@ -169,13 +215,23 @@ describe('sample', () => {
   })
 
   it('refuses a plan made for another step count', async () => {
-    await expect(sample(new AnalyticDenoiser(), flowEuler, { ...base, policy: new StaticMaskPolicy('1'.repeat(50)) })).rejects.toThrow(
-      /50-step plan cannot drive a 12-step sampler/,
-    )
+    await expect(
+      sample(new AnalyticDenoiser(), flowEuler, {
+        ...base,
+        policy: new StaticMaskPolicy('1'.repeat(50)),
+      }),
+    ).rejects.toThrow(/50-step plan cannot drive a 12-step sampler/)
   })
 
   it('TeaCache-style policy computes less as its threshold grows', async () => {
-    const nfe = async (t: number) => (await sample(new AnalyticDenoiser(), flowEuler, { ...base, order: 0, policy: new TeaCachePolicy(t) })).nfe
+    const nfe = async (t: number) =>
+      (
+        await sample(new AnalyticDenoiser(), flowEuler, {
+          ...base,
+          order: 0,
+          policy: new TeaCachePolicy(t),
+        })
+      ).nfe
     const counts = [await nfe(0), await nfe(0.2), await nfe(1), await nfe(100)]
     expect(counts[0]).toBe(12)
     expect(counts[3]).toBe(2) // first and last steps always compute

@@ -62,19 +62,29 @@ export class SampleAbortedError extends Error {
  * after the last step, and a server could not even accept requests meanwhile.
  */
 const yieldToEventLoop: () => Promise<void> =
-  typeof setImmediate === 'function' ? () => new Promise((r) => setImmediate(r)) : () => new Promise((r) => setTimeout(r, 0))
+  typeof setImmediate === 'function'
+    ? () => new Promise((r) => setImmediate(r))
+    : () => new Promise((r) => setTimeout(r, 0))
 
-export async function sample(denoiser: Denoiser, solver: Solver, opts: SampleOptions): Promise<SampleResult> {
+export async function sample(
+  denoiser: Denoiser,
+  solver: Solver,
+  opts: SampleOptions,
+): Promise<SampleResult> {
   const start = performance.now()
   const batch = opts.classes.length
   if (batch < 1 || opts.seeds.length !== batch) {
-    throw new RangeError(`need one seed per class, got ${opts.seeds.length} seeds for ${batch} classes`)
+    throw new RangeError(
+      `need one seed per class, got ${opts.seeds.length} seeds for ${batch} classes`,
+    )
   }
   const rowSize = sizeOf(denoiser.imageDims)
   const sigmas = solver.sigmas(opts.steps, { shift: opts.shift ?? 1 })
   const guided = opts.guidance !== 1
   const rows = guided ? 2 * batch : batch
-  const labels = Int32Array.from(guided ? [...opts.classes, ...opts.classes.map(() => denoiser.nullClass)] : opts.classes)
+  const labels = Int32Array.from(
+    guided ? [...opts.classes, ...opts.classes.map(() => denoiser.nullClass)] : opts.classes,
+  )
 
   // 1. seeded noise, one generator per image so batching never changes an image
   const noise = new Float32Array(batch * rowSize)
@@ -83,7 +93,9 @@ export async function sample(denoiser: Denoiser, solver: Solver, opts: SampleOpt
 
   const orders = opts.orders ?? []
   if (orders.some((r) => !Number.isInteger(r) || r < 0 || r > 3)) {
-    throw new RangeError(`per-segment orders must be integers in [0, 3], got [${orders.join(', ')}]`)
+    throw new RangeError(
+      `per-segment orders must be integers in [0, 3], got [${orders.join(', ')}]`,
+    )
   }
   const maxOrder = Math.max(opts.order, ...orders)
   // the loop needs only the Forecaster interface (reset / update / predict); Taylor is the one we ship
@@ -126,7 +138,12 @@ export async function sample(denoiser: Denoiser, solver: Solver, opts: SampleOpt
     const velocity = guided ? combineGuidance(v, batch, opts.guidance) : v
     x = solver.step(x, velocity, i, sigmas, x)
   }
-  return { images: x, keySteps, nfe: keySteps.length, timing: { trunkMs, forecastMs, headMs, totalMs: performance.now() - start } }
+  return {
+    images: x,
+    keySteps,
+    nfe: keySteps.length,
+    timing: { trunkMs, forecastMs, headMs, totalMs: performance.now() - start },
+  }
 }
 
 /** v = v_uncond + g (v_cond - v_uncond), rows [cond..., uncond...]. */

@@ -9,7 +9,15 @@ function valid(): Schedule {
     steps: 5,
     solver: { kind: 'flow-euler', shift: 1 },
     forecaster: { kind: 'taylor', order: 1, cost: '3d', includeArrival: true, metric: 'l1' },
-    calibration: { source: 'calibrated', samples: 2, seeds: [1, 2], classes: [3, 4], guidance: 3, pactFile: 'tiny/5.pact.npy', pactSha256: 'b'.repeat(64) },
+    calibration: {
+      source: 'calibrated',
+      samples: 2,
+      seeds: [1, 2],
+      classes: [3, 4],
+      guidance: 3,
+      pactFile: 'tiny/5.pact.npy',
+      pactSha256: 'b'.repeat(64),
+    },
     planner: { method: 'exact', forcedFirst: 1, forcedLast: 0, maxJump: 5 },
     plans: [
       { budget: 2, keySteps: [0, 3], mask: '10010', cost: 4, nfe: 2, speedup: 2.5 },
@@ -25,9 +33,21 @@ describe('schedule schema', () => {
   })
 
   const broken: [string, (s: Schedule) => void, RegExp][] = [
-    ['mask disagrees with keySteps', (s) => (s.plans[0].mask = '11000'), /plans\.0\.mask: mask does not match/],
-    ['mask of the wrong length', (s) => (s.plans[0].mask = '1001'), /plans\.0\.mask: mask has 4 chars, expected 5/],
-    ['budget disagrees with keySteps', (s) => (s.plans[1].budget = 4), /plans\.1\.keySteps: budget 4 but 3 key steps/],
+    [
+      'mask disagrees with keySteps',
+      (s) => (s.plans[0].mask = '11000'),
+      /plans\.0\.mask: mask does not match/,
+    ],
+    [
+      'mask of the wrong length',
+      (s) => (s.plans[0].mask = '1001'),
+      /plans\.0\.mask: mask has 4 chars, expected 5/,
+    ],
+    [
+      'budget disagrees with keySteps',
+      (s) => (s.plans[1].budget = 4),
+      /plans\.1\.keySteps: budget 4 but 3 key steps/,
+    ],
     ['key step beyond N', (s) => (s.plans[0].keySteps = [0, 7]), /stay below 5/],
     ['first key not 0', (s) => (s.plans[0].keySteps = [1, 3]), /first key step must be 0/],
     ['unknown field', (s) => Object.assign(s, { extra: 1 }), /Unrecognized key/],
@@ -46,14 +66,30 @@ describe('schedule schema', () => {
   it('records unknowns of an imported tensor as null, with its origin and the greedy cost', () => {
     const s = valid()
     Object.assign(s, { modelSha256: null, solver: { kind: 'flow-euler', shift: null } })
-    s.calibration = { ...s.calibration, source: 'imported', samples: null, seeds: null, classes: null, guidance: null, origin: { source: 'a release', licence: 'Apache-2.0' } }
+    s.calibration = {
+      ...s.calibration,
+      source: 'imported',
+      samples: null,
+      seeds: null,
+      classes: null,
+      guidance: null,
+      origin: { source: 'a release', licence: 'Apache-2.0' },
+    }
     s.plans[0].greedyCost = 4.5
     const parsed = parseSchedule(s)
     expect(parsed.solver.shift).toBeNull()
-    expect(parsed.calibration).toMatchObject({ seeds: null, classes: null, origin: { licence: 'Apache-2.0' } })
+    expect(parsed.calibration).toMatchObject({
+      seeds: null,
+      classes: null,
+      origin: { licence: 'Apache-2.0' },
+    })
     expect(parsed.plans[0].greedyCost).toBe(4.5)
-    expect(() => parseSchedule({ ...s, solver: { kind: 'flow-euler', shift: 0 } })).toThrow(/solver\.shift/)
-    expect(() => parseSchedule({ ...s, calibration: { ...s.calibration, origin: { source: 'x' } } })).toThrow(/origin\.licence/)
+    expect(() => parseSchedule({ ...s, solver: { kind: 'flow-euler', shift: 0 } })).toThrow(
+      /solver\.shift/,
+    )
+    expect(() =>
+      parseSchedule({ ...s, calibration: { ...s.calibration, origin: { source: 'x' } } }),
+    ).toThrow(/origin\.licence/)
   })
 
   it('v2 carries per-segment orders, one per key step; v1 refuses them', () => {
@@ -66,19 +102,41 @@ describe('schedule schema', () => {
     expect(() => parseSchedule(s)).toThrow(/plans\.1\.orders: 2 orders for 3 segments/)
     const old = valid()
     old.plans[0].orders = [0, 2]
-    expect(() => parseSchedule(old)).toThrow(/schema: per-segment orders and refinement need dpcache-schedule\/v2/)
+    expect(() => parseSchedule(old)).toThrow(
+      /schema: per-segment orders and refinement need dpcache-schedule\/v2/,
+    )
   })
 
   it('names a newer format instead of listing field errors', () => {
     const s = { ...valid(), schema: 'dpcache-schedule/v3' }
-    expect(() => parseSchedule(s)).toThrow(/dpcache-schedule\/v3 is newer than this reader, which knows dpcache-schedule\/v1 and dpcache-schedule\/v2/)
+    expect(() => parseSchedule(s)).toThrow(
+      /dpcache-schedule\/v3 is newer than this reader, which knows dpcache-schedule\/v1 and dpcache-schedule\/v2/,
+    )
   })
 
   it('validates the index', () => {
     expect(() =>
-      parseScheduleIndex({ schema: 'dpcache-schedule-index/v1', models: [{ model: 'm', schedules: [{ steps: 5, file: 'm/5.json', sha256: 'c'.repeat(64), budgets: [2, 3] }] }] }),
+      parseScheduleIndex({
+        schema: 'dpcache-schedule-index/v1',
+        models: [
+          {
+            model: 'm',
+            schedules: [{ steps: 5, file: 'm/5.json', sha256: 'c'.repeat(64), budgets: [2, 3] }],
+          },
+        ],
+      }),
     ).not.toThrow()
-    expect(() => parseScheduleIndex({ schema: 'dpcache-schedule-index/v1', models: [{ model: 'm', schedules: [{ steps: 5, file: '../x.json', sha256: 'c'.repeat(64), budgets: [] }] }] })).toThrow(/file/)
+    expect(() =>
+      parseScheduleIndex({
+        schema: 'dpcache-schedule-index/v1',
+        models: [
+          {
+            model: 'm',
+            schedules: [{ steps: 5, file: '../x.json', sha256: 'c'.repeat(64), budgets: [] }],
+          },
+        ],
+      }),
+    ).toThrow(/file/)
   })
 })
 

@@ -17,7 +17,9 @@ export const MODEL_ID_PATTERN = /^[a-z0-9][a-z0-9._-]{0,63}$/
 /** The most sampler steps anything here plans, stores or runs. */
 export const MAX_STEPS = 1000
 
-const modelId = z.string().regex(MODEL_ID_PATTERN, 'model ids are lower-case letters, digits, ".", "_" and "-"')
+const modelId = z
+  .string()
+  .regex(MODEL_ID_PATTERN, 'model ids are lower-case letters, digits, ".", "_" and "-"')
 const sha256 = z.string().regex(/^[0-9a-f]{64}$/, 'expected a lower-case hex sha256')
 
 export const planSchema = z
@@ -55,7 +57,9 @@ export const refinementSchema = z
       z
         .object({
           budget: z.number().int().positive(),
-          start: z.object({ keySteps: z.array(z.number().int().nonnegative()), orders: z.array(order) }).strict(),
+          start: z
+            .object({ keySteps: z.array(z.number().int().nonnegative()), orders: z.array(order) })
+            .strict(),
           startError: z.number().nonnegative(),
           error: z.number().nonnegative(),
           evals: z.number().int().nonnegative(),
@@ -88,7 +92,9 @@ export const scheduleSchema = z
      * `shift: null` means unknown (an imported tensor whose sampler we did not run): a runtime
      * must check such a schedule against, or fall back to, the model's own manifest.
      */
-    solver: z.object({ kind: z.literal('flow-euler'), shift: z.number().positive().nullable() }).strict(),
+    solver: z
+      .object({ kind: z.literal('flow-euler'), shift: z.number().positive().nullable() })
+      .strict(),
     forecaster: z
       .object({
         kind: z.literal('taylor'),
@@ -130,8 +136,18 @@ export const scheduleSchema = z
   .strict()
   .superRefine((s, ctx) => {
     const v1 = s.schema === 'dpcache-schedule/v1'
-    if (v1 && (s.refinement || s.forecaster.orders || s.calibration.pactFiles || s.plans.some((p) => p.orders))) {
-      ctx.addIssue({ code: 'custom', message: 'per-segment orders and refinement need dpcache-schedule/v2', path: ['schema'] })
+    if (
+      v1 &&
+      (s.refinement ||
+        s.forecaster.orders ||
+        s.calibration.pactFiles ||
+        s.plans.some((p) => p.orders))
+    ) {
+      ctx.addIssue({
+        code: 'custom',
+        message: 'per-segment orders and refinement need dpcache-schedule/v2',
+        path: ['schema'],
+      })
     }
     let last = 0
     s.plans.forEach((p, k) => {
@@ -140,17 +156,23 @@ export const scheduleSchema = z
         ctx.addIssue({ code: 'custom', message, path: [...where, field] })
       if (p.budget <= last) issue(`budgets must increase (${p.budget} after ${last})`, 'budget')
       last = p.budget
-      if (p.keySteps.length !== p.budget) issue(`budget ${p.budget} but ${p.keySteps.length} key steps`, 'keySteps')
+      if (p.keySteps.length !== p.budget)
+        issue(`budget ${p.budget} but ${p.keySteps.length} key steps`, 'keySteps')
       if (p.keySteps[0] !== 0) issue('the first key step must be 0', 'keySteps')
       if (p.keySteps.some((t, m) => t >= s.steps || (m > 0 && t <= p.keySteps[m - 1]))) {
         issue(`key steps must increase and stay below ${s.steps}`, 'keySteps')
       }
-      if (p.mask.length !== s.steps) issue(`mask has ${p.mask.length} chars, expected ${s.steps}`, 'mask')
-      else if (p.keySteps.some((t) => p.mask[t] !== '1') || [...p.mask].filter((c) => c === '1').length !== p.budget) {
+      if (p.mask.length !== s.steps)
+        issue(`mask has ${p.mask.length} chars, expected ${s.steps}`, 'mask')
+      else if (
+        p.keySteps.some((t) => p.mask[t] !== '1') ||
+        [...p.mask].filter((c) => c === '1').length !== p.budget
+      ) {
         issue('mask does not match keySteps', 'mask')
       }
       if (p.nfe !== p.budget) issue('nfe must equal budget (one trunk call per key step)', 'nfe')
-      if (p.orders && p.orders.length !== p.budget) issue(`${p.orders.length} orders for ${p.budget} segments`, 'orders')
+      if (p.orders && p.orders.length !== p.budget)
+        issue(`${p.orders.length} orders for ${p.budget} segments`, 'orders')
     })
   })
 
@@ -184,9 +206,13 @@ export type ScheduleIndex = z.infer<typeof scheduleIndexSchema>
 
 /** Validates an unknown value as a schedule, with one readable message listing every issue. */
 export function parseSchedule(value: unknown): Schedule {
-  const version = /^dpcache-schedule\/v([0-9]+)$/.exec(String((value as { schema?: unknown } | null)?.schema ?? ''))
+  const version = /^dpcache-schedule\/v([0-9]+)$/.exec(
+    String((value as { schema?: unknown } | null)?.schema ?? ''),
+  )
   if (version && !(SCHEDULE_SCHEMAS as readonly string[]).includes(version[0])) {
-    throw new ScheduleError(`schema: ${version[0]} is newer than this reader, which knows ${SCHEDULE_SCHEMAS.join(' and ')}; upgrade dpcache-edge or recompute the schedule`)
+    throw new ScheduleError(
+      `schema: ${version[0]} is newer than this reader, which knows ${SCHEDULE_SCHEMAS.join(' and ')}; upgrade dpcache-edge or recompute the schedule`,
+    )
   }
   const r = scheduleSchema.safeParse(value)
   if (!r.success) throw new ScheduleError(formatIssues(r.error.issues))
@@ -203,7 +229,9 @@ export class ScheduleError extends Error {
   override name = 'ScheduleError'
 }
 
-function formatIssues(issues: readonly { path: readonly PropertyKey[]; message: string }[]): string {
+function formatIssues(
+  issues: readonly { path: readonly PropertyKey[]; message: string }[],
+): string {
   return issues.map((i) => `${i.path.map(String).join('.') || '(root)'}: ${i.message}`).join('; ')
 }
 
@@ -216,7 +244,10 @@ export function selectPlan(
   if ('speedup' in by) {
     // among plans at least this fast, the one with the lowest expected error
     const ok = s.plans.filter((p) => s.steps / p.budget >= by.speedup - 1e-9)
-    return ok.reduce<SchedulePlan | undefined>((best, p) => (!best || p.cost < best.cost ? p : best), undefined)
+    return ok.reduce<SchedulePlan | undefined>(
+      (best, p) => (!best || p.cost < best.cost ? p : best),
+      undefined,
+    )
   }
   return s.plans.find((p) => p.cost <= by.maxCost)
 }

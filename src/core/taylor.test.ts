@@ -3,7 +3,9 @@ import { TaylorForecaster } from './taylor.ts'
 
 /** A vector-valued polynomial of degree `deg`: element k is sum_m c[k][m] x^m. */
 function poly(deg: number, size: number) {
-  const coef = Array.from({ length: size }, (_, k) => Array.from({ length: deg + 1 }, (_, m) => Math.sin(3 * k + m + 1)))
+  const coef = Array.from({ length: size }, (_, k) =>
+    Array.from({ length: deg + 1 }, (_, m) => Math.sin(3 * k + m + 1)),
+  )
   return (x: number) => Float32Array.from(coef, (c) => c.reduce((s, a, m) => s + a * x ** m, 0))
 }
 

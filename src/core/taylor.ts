@@ -58,7 +58,9 @@ export class TaylorForecaster implements Forecaster {
 
   update(pos: number, feature: Float32Array): void {
     if (feature.length !== this.size) {
-      throw new RangeError(`feature has ${feature.length} elements, forecaster expects ${this.size}`)
+      throw new RangeError(
+        `feature has ${feature.length} elements, forecaster expects ${this.size}`,
+      )
     }
     const last = this.positions[this.positions.length - 1]
     if (last !== undefined && !(pos > last)) {
@@ -85,11 +87,13 @@ export class TaylorForecaster implements Forecaster {
   }
 
   predict(pos: number, out?: Float32Array, order?: number): Float32Array {
-    if (this.positions.length === 0) throw new Error('forecaster has no anchors: run a key step first')
+    if (this.positions.length === 0)
+      throw new Error('forecaster has no anchors: run a key step first')
     const target = out ?? new Float32Array(this.size)
     // Truncating the Newton form after r terms is exactly the order-r interpolant through the
     // newest r + 1 anchors, so one forecaster of the highest order serves every lower order.
-    const r = order === undefined ? this.effectiveOrder : Math.max(0, Math.min(order, this.effectiveOrder))
+    const r =
+      order === undefined ? this.effectiveOrder : Math.max(0, Math.min(order, this.effectiveOrder))
     const n = this.positions.length
     const d = this.diffs
     // Horner on the Newton form: d0 + (x - n0)(d1 + (x - n1)(d2 + ...)), unrolled for the

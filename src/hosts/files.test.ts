@@ -52,18 +52,31 @@ const text = async (path: string) => {
 
 describe('static files on the Node host', () => {
   it('serves the page, its assets, model graphs and schedule files', async () => {
-    expect(await text('/')).toMatchObject({ status: 200, body: expect.stringContaining('playground') })
+    expect(await text('/')).toMatchObject({
+      status: 200,
+      body: expect.stringContaining('playground'),
+    })
     expect((await text('/')).type).toMatch(/^text\/html/)
     expect(await text('/static/app/main.js')).toMatchObject({ status: 200, body: 'console.log(1)' })
-    expect(await text('/models/m1/manifest.json')).toMatchObject({ status: 200, body: '{"id":"m1"}' })
+    expect(await text('/models/m1/manifest.json')).toMatchObject({
+      status: 200,
+      body: '{"id":"m1"}',
+    })
     expect(await text('/models/m1/trunk.onnx')).toMatchObject({ status: 200, body: 'onnx-bytes' })
     expect(await text('/schedules/index.json')).toMatchObject({ status: 200 })
     expect(await text('/schedules/m1/50.pact.npy')).toMatchObject({ status: 200, body: 'npy' })
-    expect((await app.request('/static/app/main.js')).headers.get('cache-control')).toBe('public, max-age=300')
+    expect((await app.request('/static/app/main.js')).headers.get('cache-control')).toBe(
+      'public, max-age=300',
+    )
   })
 
   it('serves only the allowed file kinds in models/ and schedules/', async () => {
-    for (const path of ['/models/m1/notes.txt', '/schedules/m1/other.txt', '/secret.txt', '/static/.env']) {
+    for (const path of [
+      '/models/m1/notes.txt',
+      '/schedules/m1/other.txt',
+      '/secret.txt',
+      '/static/.env',
+    ]) {
       const r = await text(path)
       expect(r.status, path).toBe(404)
       expect(r.body).not.toContain(SECRET)

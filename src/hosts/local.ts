@@ -74,7 +74,8 @@ export function localHost(cfg: HostEnv, serveStatic: ServeStatic): LocalHost {
       maxQueued: cfg.MAX_QUEUED,
       timeoutMs: cfg.TIMEOUT_MS,
     })
-    if ((cfg.WARMUP ?? 'all') === 'all') await engine.warm(generate.maxBatch, (done, total) => progress(done / total))
+    if ((cfg.WARMUP ?? 'all') === 'all')
+      await engine.warm(generate.maxBatch, (done, total) => progress(done / total))
     return generate
   })
   const assets = fileAssets(serveStatic, dirs)
@@ -90,4 +91,7 @@ export function localHost(cfg: HostEnv, serveStatic: ServeStatic): LocalHost {
 }
 
 /** HOST, default 127.0.0.1 (0.0.0.0 in the container); PORT, default 8787 (0: a free port). */
-export const listenOn = (cfg: HostEnv) => ({ hostname: cfg.HOST ?? '127.0.0.1', port: cfg.PORT ?? 8787 })
+export const listenOn = (cfg: HostEnv) => ({
+  hostname: cfg.HOST ?? '127.0.0.1',
+  port: cfg.PORT ?? 8787,
+})

@@ -23,7 +23,9 @@ server.on('clientError', (err: NodeJS.ErrnoException, socket) => {
   if (!socket.writable) return socket.destroy()
   const big = err.code === 'HPE_HEADER_OVERFLOW'
   const [status, code] = big ? [431, 'headers_too_large'] : [400, 'bad_request']
-  const body = JSON.stringify({ error: { code, message: big ? 'request headers too large' : 'malformed HTTP request' } })
+  const body = JSON.stringify({
+    error: { code, message: big ? 'request headers too large' : 'malformed HTTP request' },
+  })
   const reason = big ? 'Request Header Fields Too Large' : 'Bad Request'
   socket.end(
     `HTTP/1.1 ${status} ${reason}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,

@@ -71,7 +71,14 @@ function configuredApp(env: Env): Served {
     return undefined
   }
   const limits = limitsFromEnv(cfg)
-  return createApp({ schedules, generate, apiToken: cfg.API_TOKEN, limits, cors: cfg.CORS_ORIGINS, assets })
+  return createApp({
+    schedules,
+    generate,
+    apiToken: cfg.API_TOKEN,
+    limits,
+    cors: cfg.CORS_ORIGINS,
+    assets,
+  })
 }
 
 /**

@@ -11,13 +11,20 @@ import { ModelError, type Feeds, type GraphSession, type TensorSpec } from './or
 function rowDims(spec: TensorSpec, label: string): number[] {
   const rest = spec.shape.slice(1)
   if (rest.some((d) => typeof d !== 'number')) {
-    throw new ModelError(`${label}: '${spec.name}' must have a dynamic batch axis and fixed other dims, got [${spec.shape}]`)
+    throw new ModelError(
+      `${label}: '${spec.name}' must have a dynamic batch axis and fixed other dims, got [${spec.shape}]`,
+    )
   }
   return rest as number[]
 }
 
 /** Feeds for the (image-or-feature, sigma, label) signature every graph here shares. */
-function feeds(inputs: readonly TensorSpec[], first: Tensor, sigma: number, labels: Int32Array): Feeds {
+function feeds(
+  inputs: readonly TensorSpec[],
+  first: Tensor,
+  sigma: number,
+  labels: Int32Array,
+): Feeds {
   const rows = first.dims[0]
   return {
     [inputs[0].name]: { data: first.data, dims: first.dims },
@@ -42,7 +49,10 @@ export class TrunkHeadDenoiser implements Denoiser {
   ) {
     const { trunk, head } = manifest.graphs
     for (const g of [trunk, head]) {
-      if (g.inputs.length !== 3) throw new ModelError(`${manifest.id}: each graph takes (input, t, y), got ${g.inputs.length} inputs`)
+      if (g.inputs.length !== 3)
+        throw new ModelError(
+          `${manifest.id}: each graph takes (input, t, y), got ${g.inputs.length} inputs`,
+        )
     }
     this.imageDims = rowDims(trunk.inputs[0], manifest.id)
     this.featureDims = rowDims(trunk.outputs[0], manifest.id)
@@ -70,7 +80,10 @@ export class SingleGraphDenoiser implements Denoiser {
     private readonly session: GraphSession,
   ) {
     const g = manifest.graphs.model
-    if (g.inputs.length !== 3) throw new ModelError(`${manifest.id}: the graph takes (x, t, y), got ${g.inputs.length} inputs`)
+    if (g.inputs.length !== 3)
+      throw new ModelError(
+        `${manifest.id}: the graph takes (x, t, y), got ${g.inputs.length} inputs`,
+      )
     this.imageDims = rowDims(g.inputs[0], manifest.id)
     this.featureDims = this.imageDims // the cached "feature" is the velocity itself
     this.nullClass = manifest.nullClass

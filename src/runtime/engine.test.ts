@@ -24,7 +24,9 @@ function memoryStore(schedules: Schedule[]): ScheduleStore {
 async function toySchedule(fingerprint: string | null): Promise<Schedule> {
   const steps = 10
   const data = new Float64Array(steps * (steps + 1) * (steps + 1)).fill(Infinity)
-  for (let i = 0; i < steps; i++) for (let p = 0; p < Math.max(i, 1); p++) for (let j = i + 1; j <= steps; j++) data[pactIndex(steps, p, i, j)] = (j - i) ** 2 + 0.1 * p
+  for (let i = 0; i < steps; i++)
+    for (let p = 0; p < Math.max(i, 1); p++)
+      for (let j = i + 1; j <= steps; j++) data[pactIndex(steps, p, i, j)] = (j - i) ** 2 + 0.1 * p
   const plans = planAll({ steps, data }, { forcedFirst: 1 })
   return {
     schema: 'dpcache-schedule/v1',
@@ -33,7 +35,15 @@ async function toySchedule(fingerprint: string | null): Promise<Schedule> {
     steps,
     solver: { kind: 'flow-euler', shift: 1 },
     forecaster: { kind: 'taylor', order: 1, cost: '3d', includeArrival: true, metric: 'l1' },
-    calibration: { source: 'imported', samples: null, seeds: [], classes: [], guidance: null, pactFile: 'toy-single/10.pact.npy', pactSha256: '0'.repeat(64) },
+    calibration: {
+      source: 'imported',
+      samples: null,
+      seeds: [],
+      classes: [],
+      guidance: null,
+      pactFile: 'toy-single/10.pact.npy',
+      pactSha256: '0'.repeat(64),
+    },
     planner: { method: 'exact', forcedFirst: 1, forcedLast: 0, maxJump: steps },
     plans: plans.map((p) => ({ ...p, nfe: p.budget, speedup: steps / p.budget })),
   }
@@ -46,7 +56,16 @@ describe('single-graph model through onnxruntime-web (wasm)', async () => {
   const store = memoryStore([schedule])
   const info = engine.models()[0]
   /** The request path the hosts take: resolve against the store, then run the plan. */
-  const run = async (e: Engine, s: ScheduleStore, req: { steps?: number; budget?: number; items?: { class: number; seed: number }[]; signal?: AbortSignal }) =>
+  const run = async (
+    e: Engine,
+    s: ScheduleStore,
+    req: {
+      steps?: number
+      budget?: number
+      items?: { class: number; seed: number }[]
+      signal?: AbortSignal
+    },
+  ) =>
     e.generate({
       plan: await resolveRequest(e.models()[0], s, { steps: req.steps ?? 10, budget: req.budget }),
       guidance: 2,
@@ -74,7 +93,8 @@ describe('single-graph model through onnxruntime-web (wasm)', async () => {
       const out = await run(engine, store, { budget, items: [{ class: 3, seed: 1 }] })
       expect(out.nfe).toBe(budget)
       expect(out.keySteps).toHaveLength(budget)
-      if (budget < 10) expect(out.keySteps).toEqual(schedule.plans.find((p) => p.budget === budget)!.keySteps)
+      if (budget < 10)
+        expect(out.keySteps).toEqual(schedule.plans.find((p) => p.budget === budget)!.keySteps)
       expect(out.images[0].pixels).toHaveLength(16)
     }
   })
@@ -91,7 +111,14 @@ describe('single-graph model through onnxruntime-web (wasm)', async () => {
   })
 
   it('applies the per-segment orders of a v2 plan, resolved from the schedule', async () => {
-    const v2 = { ...schedule, schema: 'dpcache-schedule/v2' as const, plans: schedule.plans.map((p) => ({ ...p, orders: p.keySteps.map((_, m) => (m % 2 === 0 ? 0 : 2)) })) }
+    const v2 = {
+      ...schedule,
+      schema: 'dpcache-schedule/v2' as const,
+      plans: schedule.plans.map((p) => ({
+        ...p,
+        orders: p.keySteps.map((_, m) => (m % 2 === 0 ? 0 : 2)),
+      })),
+    }
     const item = { class: 3, seed: 7 }
     const resolved = await resolveRequest(info, memoryStore([v2]), { steps: 10, budget: 4 })
     expect(resolved.orders).toEqual([0, 2, 0, 2])
@@ -100,18 +127,42 @@ describe('single-graph model through onnxruntime-web (wasm)', async () => {
     expect(a.keySteps).toEqual(b.keySteps)
     expect(maxAbsDiff(a.images[0].pixels, b.images[0].pixels)).toBeGreaterThan(1e-4)
     // all-order-1 segments are the v1 plan exactly
-    const ones = { ...v2, plans: schedule.plans.map((p) => ({ ...p, orders: p.keySteps.map(() => 1) })) }
+    const ones = {
+      ...v2,
+      plans: schedule.plans.map((p) => ({ ...p, orders: p.keySteps.map(() => 1) })),
+    }
     const c = await run(engine, memoryStore([ones]), { budget: 4, items: [item] })
     expect(c.images[0].pixels).toEqual(b.images[0].pixels)
   })
 
   it('answers unservable requests with typed errors listing what exists', async () => {
-    const gen = (over: { steps?: number; budget?: number; items?: { class: number; seed: number }[] }) => run(engine, store, { budget: 4, ...over })
-    await expect(gen({ steps: 12 })).rejects.toMatchObject({ code: 'unknown_steps', field: 'steps', allowed: [10] })
-    await expect(gen({ budget: 11 })).rejects.toMatchObject({ code: 'invalid_field', field: 'budget' })
-    await expect(gen({ items: [{ class: 10, seed: 1 }] })).rejects.toMatchObject({ code: 'invalid_field', field: 'class', allowed: { min: 0, max: 9 } })
+    const gen = (over: {
+      steps?: number
+      budget?: number
+      items?: { class: number; seed: number }[]
+    }) => run(engine, store, { budget: 4, ...over })
+    await expect(gen({ steps: 12 })).rejects.toMatchObject({
+      code: 'unknown_steps',
+      field: 'steps',
+      allowed: [10],
+    })
+    await expect(gen({ budget: 11 })).rejects.toMatchObject({
+      code: 'invalid_field',
+      field: 'budget',
+    })
+    await expect(gen({ items: [{ class: 10, seed: 1 }] })).rejects.toMatchObject({
+      code: 'invalid_field',
+      field: 'class',
+      allowed: { min: 0, max: 9 },
+    })
     const plan = await resolveRequest(info, store, { steps: 10, budget: 4 })
-    await expect(engine.generate({ plan: { ...plan, model: 'nope' }, guidance: 2, items: [{ class: 1, seed: 1 }] })).rejects.toBeInstanceOf(PlanError)
+    await expect(
+      engine.generate({
+        plan: { ...plan, model: 'nope' },
+        guidance: 2,
+        items: [{ class: 1, seed: 1 }],
+      }),
+    ).rejects.toBeInstanceOf(PlanError)
     // full compute at the default step count needs no schedule; other step counts need one
     expect((await run(engine, memoryStore([]), { budget: 10 })).nfe).toBe(10)
     await expect(gen({ steps: 12, budget: 12 })).rejects.toMatchObject({ code: 'unknown_steps' })
@@ -119,7 +170,10 @@ describe('single-graph model through onnxruntime-web (wasm)', async () => {
 
   it('refuses a schedule calibrated on other weights', async () => {
     const stale = memoryStore([await toySchedule('f'.repeat(64))])
-    await expect(run(engine, stale, { budget: 4 })).rejects.toMatchObject({ code: 'schedule_mismatch', kind: 'unavailable' })
+    await expect(run(engine, stale, { budget: 4 })).rejects.toMatchObject({
+      code: 'schedule_mismatch',
+      kind: 'unavailable',
+    })
   })
 
   it('cancels through an AbortSignal', async () => {
@@ -136,14 +190,20 @@ describe('model loading', () => {
     const bytes = await read(join(toyDir, 'model.onnx'))
     bytes[bytes.length - 1] ^= 1
     await writeFile(join(dir, 'model.onnx'), bytes)
-    await expect(loadModel(dir, read)).rejects.toThrow(/toy-single\/model\.onnx: sha256 [0-9a-f]{64} does not match/)
+    await expect(loadModel(dir, read)).rejects.toThrow(
+      /toy-single\/model\.onnx: sha256 [0-9a-f]{64} does not match/,
+    )
   })
 
   it('checks inputs against the manifest before running, naming model, input and shape', async () => {
     const model = await loadModel(toyDir, read)
-    await expect(model.denoiser.trunk({ data: new Float32Array(9), dims: [1, 1, 3, 3] }, 0.5, Int32Array.of(1))).rejects.toThrow(
-      "toy-single/model: input 'x' has shape [1, 1, 3, 3], expected [B, 1, 4, 4]",
-    )
+    await expect(
+      model.denoiser.trunk(
+        { data: new Float32Array(9), dims: [1, 1, 3, 3] },
+        0.5,
+        Int32Array.of(1),
+      ),
+    ).rejects.toThrow("toy-single/model: input 'x' has shape [1, 1, 3, 3], expected [B, 1, 4, 4]")
   })
 
   it('rejects invalid manifests with the field', async () => {

@@ -10,11 +10,26 @@
  * and never reads schedules itself; `resolveRequest` fetches the schedule a request needs.
  */
 import { StaticMaskPolicy } from '../core/policy.ts'
-import { checkCompatible, fullPlan, isFullRequest, PlanError, resolvePlan, type PlanModel, type PlanSelector, type ResolvedPlan } from '../core/resolve.ts'
+import {
+  checkCompatible,
+  fullPlan,
+  isFullRequest,
+  PlanError,
+  resolvePlan,
+  type PlanModel,
+  type PlanSelector,
+  type ResolvedPlan,
+} from '../core/resolve.ts'
 import { sample, type Denoiser } from '../core/sampler.ts'
 import type { ScheduleStore } from '../core/schedule.ts'
 import { flowEuler } from '../core/solver.ts'
-import { modelFingerprint, parseManifest, readVerifiedGraph, type GraphEntry, type Manifest } from './manifest.ts'
+import {
+  modelFingerprint,
+  parseManifest,
+  readVerifiedGraph,
+  type GraphEntry,
+  type Manifest,
+} from './manifest.ts'
 import { createGraphSession, ModelError, type OrtOptions } from './ort.ts'
 import { SingleGraphDenoiser, TrunkHeadDenoiser } from './denoiser.ts'
 import { ScheduleRefusedError } from './schedule-store.ts'
@@ -81,11 +96,19 @@ export async function resolveRequest(
     if (!(err instanceof ScheduleRefusedError)) throw err
     // a refused schedule costs the cache, never plain sampling at a step count it lists
     if (isFullRequest(request, steps)) return fullPlan(info, steps)
-    throw new PlanError('unavailable', 'schedule_refused', `${err.message}; only full compute (budget ${steps}) runs at ${steps} steps`, 'budget', [steps])
+    throw new PlanError(
+      'unavailable',
+      'schedule_refused',
+      `${err.message}; only full compute (budget ${steps}) runs at ${steps} steps`,
+      'budget',
+      [steps],
+    )
   }
   const listed = schedule
     ? []
-    : ((await store.index()).models.find((m) => m.model === info.id)?.schedules.map((s) => s.steps) ?? [])
+    : ((await store.index()).models
+        .find((m) => m.model === info.id)
+        ?.schedules.map((s) => s.steps) ?? [])
   return resolvePlan(info, schedule, { ...request, steps }, listed)
 }
 
@@ -94,7 +117,10 @@ export async function resolveRequest(
  * at boot, so a mismatch is refused, reported by /healthz, and never half-used. Returns the
  * number of schedules that passed.
  */
-export async function verifySchedules(models: readonly ModelInfo[], store: ScheduleStore & { refuse?(model: string, steps: number, reason: string): void }): Promise<number> {
+export async function verifySchedules(
+  models: readonly ModelInfo[],
+  store: ScheduleStore & { refuse?(model: string, steps: number, reason: string): void },
+): Promise<number> {
   const index = await store.index()
   let ok = 0
   for (const info of models) {
@@ -124,12 +150,24 @@ export async function loadModel(
   readFile: (path: string) => Promise<Uint8Array>,
   ort: OrtOptions = {},
 ): Promise<LoadedModel> {
-  const manifest = parseManifest(JSON.parse(new TextDecoder().decode(await readFile(`${dir}/manifest.json`))), `${dir}/manifest.json`)
+  const manifest = parseManifest(
+    JSON.parse(new TextDecoder().decode(await readFile(`${dir}/manifest.json`))),
+    `${dir}/manifest.json`,
+  )
   const session = async (name: string, entry: GraphEntry) =>
-    createGraphSession(await readVerifiedGraph(readFile, dir, manifest.id, entry), `${manifest.id}/${name}`, entry.inputs, ort)
+    createGraphSession(
+      await readVerifiedGraph(readFile, dir, manifest.id, entry),
+      `${manifest.id}/${name}`,
+      entry.inputs,
+      ort,
+    )
   const denoiser =
     manifest.kind === 'trunk-head'
-      ? new TrunkHeadDenoiser(manifest, await session('trunk', manifest.graphs.trunk), await session('head', manifest.graphs.head))
+      ? new TrunkHeadDenoiser(
+          manifest,
+          await session('trunk', manifest.graphs.trunk),
+          await session('head', manifest.graphs.head),
+        )
       : new SingleGraphDenoiser(manifest, await session('model', manifest.graphs.model))
   return { manifest, denoiser, fingerprint: await modelFingerprint(manifest) }
 }
@@ -147,7 +185,9 @@ export async function loadEngine(opts: EngineOptions): Promise<Engine> {
     // requests name models by folder; a manifest that calls itself something else would
     // leave a model no request can reach
     if (model.manifest.id !== id) {
-      throw new ModelError(`${opts.modelsDir}/${id}/manifest.json declares id '${model.manifest.id}', but its folder is '${id}': rename one so they match`)
+      throw new ModelError(
+        `${opts.modelsDir}/${id}/manifest.json declares id '${model.manifest.id}', but its folder is '${id}': rename one so they match`,
+      )
     }
     models.set(id, model)
   }
@@ -175,24 +215,44 @@ export function createEngine(models: ReadonlyMap<string, LoadedModel>): Engine {
       const rows = servedRows(maxBatch)
       const all = [...models.values()]
       for (const [k, { manifest, denoiser }] of all.entries()) {
-        const report = (done: number, total: number) => onProgress?.(k * total + done, all.length * total)
+        const report = (done: number, total: number) =>
+          onProgress?.(k * total + done, all.length * total)
         costs.set(manifest.id, await warmUp(denoiser, manifest.nullClass, rows, report))
       }
     },
 
     estimateMs: ({ plan, guidance, items }) =>
-      costs.estimateMs(plan.model, { rows: rowsOf(items, guidance), steps: plan.steps, nfe: plan.budget }),
+      costs.estimateMs(plan.model, {
+        rows: rowsOf(items, guidance),
+        steps: plan.steps,
+        nfe: plan.budget,
+      }),
 
     async generate({ plan, guidance, items, signal }) {
       const model = models.get(plan.model)
-      if (!model) throw new PlanError('not_found', 'unknown_model', `unknown model '${plan.model}'`, 'model', [...models.keys()])
+      if (!model)
+        throw new PlanError(
+          'not_found',
+          'unknown_model',
+          `unknown model '${plan.model}'`,
+          'model',
+          [...models.keys()],
+        )
       const { manifest, denoiser } = model
-      const bad = items.find((it) => !Number.isInteger(it.class) || it.class < 0 || it.class >= manifest.classes)
+      const bad = items.find(
+        (it) => !Number.isInteger(it.class) || it.class < 0 || it.class >= manifest.classes,
+      )
       if (bad) {
-        throw new PlanError('invalid', 'invalid_field', `class must be an integer in [0, ${manifest.classes - 1}] for ${manifest.id}`, 'class', {
-          min: 0,
-          max: manifest.classes - 1,
-        })
+        throw new PlanError(
+          'invalid',
+          'invalid_field',
+          `class must be an integer in [0, ${manifest.classes - 1}] for ${manifest.id}`,
+          'class',
+          {
+            min: 0,
+            max: manifest.classes - 1,
+          },
+        )
       }
       const res = await sample(denoiser, flowEuler, {
         steps: plan.steps,
@@ -214,7 +274,10 @@ export function createEngine(models: ReadonlyMap<string, LoadedModel>): Engine {
         budget: plan.budget,
         keySteps: res.keySteps,
         nfe: res.nfe,
-        images: items.map((it, b) => ({ ...it, pixels: res.images.data.slice(b * row, (b + 1) * row) })),
+        images: items.map((it, b) => ({
+          ...it,
+          pixels: res.images.data.slice(b * row, (b + 1) * row),
+        })),
         timing: res.timing,
       }
     },

@@ -14,7 +14,9 @@ const tensorSpec = z.object({
 })
 
 export const graphSchema = z.object({
-  file: z.string().regex(/^[A-Za-z0-9._-]+\.onnx$/, 'graph files are plain .onnx names inside the model folder'),
+  file: z
+    .string()
+    .regex(/^[A-Za-z0-9._-]+\.onnx$/, 'graph files are plain .onnx names inside the model folder'),
   sha256: z.string().regex(/^[0-9a-f]{64}$/),
   inputs: z.array(tensorSpec).min(1),
   outputs: z.array(tensorSpec).min(1),
@@ -30,14 +32,24 @@ const common = {
   }),
   classes: z.number().int().positive(),
   nullClass: z.number().int().nonnegative(),
-  sigma: z.object({ convention: z.literal('rectified-flow'), shift: z.number().positive() }).loose(),
+  sigma: z
+    .object({ convention: z.literal('rectified-flow'), shift: z.number().positive() })
+    .loose(),
   defaultGuidance: z.number().positive(),
   defaultSteps: z.number().int().positive(),
 }
 
 export const manifestSchema = z.discriminatedUnion('kind', [
-  z.object({ kind: z.literal('trunk-head'), graphs: z.object({ trunk: graphSchema, head: graphSchema }), ...common }).loose(),
-  z.object({ kind: z.literal('single'), graphs: z.object({ model: graphSchema }), ...common }).loose(),
+  z
+    .object({
+      kind: z.literal('trunk-head'),
+      graphs: z.object({ trunk: graphSchema, head: graphSchema }),
+      ...common,
+    })
+    .loose(),
+  z
+    .object({ kind: z.literal('single'), graphs: z.object({ model: graphSchema }), ...common })
+    .loose(),
 ])
 
 export type Manifest = z.infer<typeof manifestSchema>
@@ -46,7 +58,9 @@ export type GraphEntry = z.infer<typeof graphSchema>
 export function parseManifest(value: unknown, where: string): Manifest {
   const r = manifestSchema.safeParse(value)
   if (!r.success) {
-    const msg = r.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ')
+    const msg = r.error.issues
+      .map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`)
+      .join('; ')
     throw new ModelError(`${where}: invalid manifest: ${msg}`)
   }
   return r.data

@@ -22,7 +22,8 @@ const json = async (p: string) => JSON.parse(await readFile(p, 'utf8'))
 function worst(got: Float32Array, want: Spec, tol: { abs: number; rel: number }): number {
   expect(got.length).toBe(want.data.length)
   let w = 0
-  for (let k = 0; k < got.length; k++) w = Math.max(w, Math.abs(got[k] - want.data[k]) / (tol.abs + tol.rel * Math.abs(want.data[k])))
+  for (let k = 0; k < got.length; k++)
+    w = Math.max(w, Math.abs(got[k] - want.data[k]) / (tol.abs + tol.rel * Math.abs(want.data[k])))
   return w
 }
 
@@ -69,20 +70,38 @@ describe('tiny-dit-mnist', async () => {
   /** Counts trunk calls and the rows each one carried. */
   const counting = (d: Denoiser) => {
     const calls: number[] = []
-    const wrapped: Denoiser = { ...d, imageDims: d.imageDims, featureDims: d.featureDims, nullClass: d.nullClass, trunk: (x, s, l) => (calls.push(x.dims[0]), d.trunk(x, s, l)), head: (h, x, s, l) => d.head(h, x, s, l) }
+    const wrapped: Denoiser = {
+      ...d,
+      imageDims: d.imageDims,
+      featureDims: d.featureDims,
+      nullClass: d.nullClass,
+      trunk: (x, s, l) => (calls.push(x.dims[0]), d.trunk(x, s, l)),
+      head: (h, x, s, l) => d.head(h, x, s, l),
+    }
     return { wrapped, calls }
   }
   const base = { steps: 20, classes: [7], seeds: [3], guidance: 3, order: 1 }
 
   it('a full budget equals plain Euler sampling exactly', async () => {
-    const res = await sample(model.denoiser, flowEuler, { ...base, policy: new StaticMaskPolicy('1'.repeat(20)) })
+    const res = await sample(model.denoiser, flowEuler, {
+      ...base,
+      policy: new StaticMaskPolicy('1'.repeat(20)),
+    })
     const sig = flowEuler.sigmas(20)
     let x: Tensor = { data: gaussianNoise(3, 784), dims: [1, 1, 28, 28] }
     for (let i = 0; i < 20; i++) {
       const xx = { data: new Float32Array([...x.data, ...x.data]), dims: [2, 1, 28, 28] }
       const labels = Int32Array.of(7, 10)
-      const v = await model.denoiser.head(await model.denoiser.trunk(xx, sig[i], labels), xx, sig[i], labels)
-      const g = Float32Array.from(v.data.subarray(0, 784), (c, k) => v.data[784 + k] + 3 * (c - v.data[784 + k]))
+      const v = await model.denoiser.head(
+        await model.denoiser.trunk(xx, sig[i], labels),
+        xx,
+        sig[i],
+        labels,
+      )
+      const g = Float32Array.from(
+        v.data.subarray(0, 784),
+        (c, k) => v.data[784 + k] + 3 * (c - v.data[784 + k]),
+      )
       x = flowEuler.step(x, { data: g, dims: [1, 1, 28, 28] }, i, sig)
     }
     expect(Array.from(res.images.data)).toEqual(Array.from(x.data))
@@ -91,7 +110,12 @@ describe('tiny-dit-mnist', async () => {
   it("runs the trunk once per key step for the whole batch: NFE equals the plan's K", async () => {
     for (const k of [5, 8]) {
       const { wrapped, calls } = counting(model.denoiser)
-      const res = await sample(wrapped, flowEuler, { ...base, classes: [1, 2, 3], seeds: [4, 5, 6], policy: new StaticMaskPolicy(uniformMask(20, k)) })
+      const res = await sample(wrapped, flowEuler, {
+        ...base,
+        classes: [1, 2, 3],
+        seeds: [4, 5, 6],
+        policy: new StaticMaskPolicy(uniformMask(20, k)),
+      })
       expect(calls).toEqual(new Array(k).fill(6)) // 3 images x (cond + uncond) in each call
       expect(res.nfe).toBe(k)
     }
@@ -101,11 +125,28 @@ describe('tiny-dit-mnist', async () => {
     const policy = () => new StaticMaskPolicy(uniformMask(20, 6))
     const classes = [0, 4, 7, 9]
     const seeds = [10, 11, 12, 13]
-    const batch = await sample(model.denoiser, flowEuler, { ...base, classes, seeds, policy: policy() })
+    const batch = await sample(model.denoiser, flowEuler, {
+      ...base,
+      classes,
+      seeds,
+      policy: policy(),
+    })
     for (let b = 0; b < 4; b++) {
-      const one = await sample(model.denoiser, flowEuler, { ...base, classes: [classes[b]], seeds: [seeds[b]], policy: policy() })
-      expect(maxAbsDiff(batch.images.data.subarray(b * 784, (b + 1) * 784), one.images.data)).toBeLessThan(1e-4)
-      const again = await sample(model.denoiser, flowEuler, { ...base, classes: [classes[b]], seeds: [seeds[b]], policy: policy() })
+      const one = await sample(model.denoiser, flowEuler, {
+        ...base,
+        classes: [classes[b]],
+        seeds: [seeds[b]],
+        policy: policy(),
+      })
+      expect(
+        maxAbsDiff(batch.images.data.subarray(b * 784, (b + 1) * 784), one.images.data),
+      ).toBeLessThan(1e-4)
+      const again = await sample(model.denoiser, flowEuler, {
+        ...base,
+        classes: [classes[b]],
+        seeds: [seeds[b]],
+        policy: policy(),
+      })
       expect(again.images.data).toEqual(one.images.data)
     }
   })
@@ -159,8 +200,16 @@ describe('tiny-dit-fashion', async () => {
     const labels = Int32Array.of(cls, m.nullClass)
     for (let i = 0; i < m.defaultSteps; i++) {
       const xx = { data: new Float32Array([...x.data, ...x.data]), dims: [2, 1, 28, 28] }
-      const v = await model.denoiser.head(await model.denoiser.trunk(xx, sig[i], labels), xx, sig[i], labels)
-      const g = Float32Array.from(v.data.subarray(0, 784), (c, k) => v.data[784 + k] + sp.guidance * (c - v.data[784 + k]))
+      const v = await model.denoiser.head(
+        await model.denoiser.trunk(xx, sig[i], labels),
+        xx,
+        sig[i],
+        labels,
+      )
+      const g = Float32Array.from(
+        v.data.subarray(0, 784),
+        (c, k) => v.data[784 + k] + sp.guidance * (c - v.data[784 + k]),
+      )
       x = flowEuler.step(x, { data: g, dims: [1, 1, 28, 28] }, i, sig)
     }
     expect(worst(x.data, sp.images, { abs: 1e-4, rel: 0 })).toBeLessThanOrEqual(1) // measured 5e-6

@@ -28,7 +28,9 @@ describe('native cpu backend (onnxruntime-node) matches wasm', () => {
     expect(await availableBackends()).toEqual(expect.arrayContaining(['wasm', 'cpu']))
     const err = await ensureBackend('webgpu').catch((e: unknown) => e)
     expect(err).toBeInstanceOf(BackendUnavailableError)
-    expect((err as Error).message).toMatch(/'webgpu' cannot start: .*not node.*work here: wasm, cpu/)
+    expect((err as Error).message).toMatch(
+      /'webgpu' cannot start: .*not node.*work here: wasm, cpu/,
+    )
   })
 
   it('gives the same trunk and head outputs at batch 1 and 5', async () => {

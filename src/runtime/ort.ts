@@ -15,7 +15,11 @@ export const BACKENDS: Readonly<
   Record<Backend, { module: string; providers: readonly string[]; runtimes: readonly Runtime[] }>
 > = Object.freeze({
   wasm: { module: 'onnxruntime-web', providers: ['wasm'], runtimes: ['node', 'deno', 'browser'] },
-  webgpu: { module: 'onnxruntime-web/webgpu', providers: ['webgpu'], runtimes: ['deno', 'browser'] },
+  webgpu: {
+    module: 'onnxruntime-web/webgpu',
+    providers: ['webgpu'],
+    runtimes: ['deno', 'browser'],
+  },
   cpu: { module: 'onnxruntime-node', providers: ['cpu'], runtimes: ['node'] },
   cuda: { module: 'onnxruntime-node', providers: ['cuda'], runtimes: ['node'] },
 })
@@ -32,13 +36,17 @@ export class BackendUnavailableError extends ModelError {
     readonly reason: string,
     readonly available: readonly Backend[],
   ) {
-    super(`backend '${backend}' cannot start: ${reason}; backends that work here: ${available.join(', ') || 'none'}`)
+    super(
+      `backend '${backend}' cannot start: ${reason}; backends that work here: ${available.join(', ') || 'none'}`,
+    )
   }
 }
 
 export function checkBackend(value: string): Backend {
   if (!(value in BACKENDS)) {
-    throw new ModelError(`unknown backend '${value}' (allowed: ${Object.keys(BACKENDS).join(', ')})`)
+    throw new ModelError(
+      `unknown backend '${value}' (allowed: ${Object.keys(BACKENDS).join(', ')})`,
+    )
   }
   return value as Backend
 }
@@ -71,7 +79,11 @@ export interface GraphSession {
 }
 
 function currentRuntime(): Runtime {
-  const g = globalThis as { Deno?: unknown; process?: { versions?: { node?: string } }; navigator?: { userAgent?: string } }
+  const g = globalThis as {
+    Deno?: unknown
+    process?: { versions?: { node?: string } }
+    navigator?: { userAgent?: string }
+  }
   if (g.Deno) return 'deno'
   if (g.navigator?.userAgent === 'Cloudflare-Workers') return 'workerd'
   if (g.process?.versions?.node) return 'node'
@@ -93,9 +105,12 @@ async function whyNot(backend: Backend): Promise<string | undefined> {
     return `it runs on ${BACKENDS[backend].runtimes.join(' or ')}, not ${runtime}`
   }
   if (backend === 'webgpu') {
-    const gpu = (globalThis.navigator as { gpu?: { requestAdapter(): Promise<unknown> } } | undefined)?.gpu
+    const gpu = (
+      globalThis.navigator as { gpu?: { requestAdapter(): Promise<unknown> } } | undefined
+    )?.gpu
     if (!gpu) return 'this runtime has no navigator.gpu (Deno needs --unstable-webgpu)'
-    if (!(await gpu.requestAdapter())) return 'navigator.gpu found no adapter (no GPU driver or Vulkan ICD)'
+    if (!(await gpu.requestAdapter()))
+      return 'navigator.gpu found no adapter (no GPU driver or Vulkan ICD)'
   }
   if (backend === 'cpu' || backend === 'cuda') {
     let native: { listSupportedBackends?: () => { name: string }[] }
@@ -130,7 +145,8 @@ const verdicts = new Map<Backend, Promise<string | undefined>>()
 /** Throws `BackendUnavailableError` (naming the backends that work) unless `backend` can start. */
 export async function ensureBackend(backend: Backend): Promise<void> {
   const reason = await whyNotCached(backend)
-  if (reason !== undefined) throw new BackendUnavailableError(backend, reason, await availableBackends())
+  if (reason !== undefined)
+    throw new BackendUnavailableError(backend, reason, await availableBackends())
 }
 
 /** The backends that pass their start checks here (cuda is confirmed only by a session). */
@@ -197,12 +213,19 @@ export async function createGraphSession(
   } catch (e) {
     const message = (e as Error).message.split('\n')[0]
     // a provider that loads but cannot run (no CUDA libraries, no device) is the backend's fault
-    if (backend === 'cuda') throw new BackendUnavailableError(backend, message, (await availableBackends()).filter((b) => b !== 'cuda'))
+    if (backend === 'cuda')
+      throw new BackendUnavailableError(
+        backend,
+        message,
+        (await availableBackends()).filter((b) => b !== 'cuda'),
+      )
     throw new ModelError(`${label}: cannot create a ${backend} session: ${message}`)
   }
   const missing = inputs.filter((s) => !session.inputNames.includes(s.name)).map((s) => s.name)
   if (missing.length > 0) {
-    throw new ModelError(`${label}: graph inputs are [${session.inputNames}], manifest expects [${inputs.map((s) => s.name)}]`)
+    throw new ModelError(
+      `${label}: graph inputs are [${session.inputNames}], manifest expects [${inputs.map((s) => s.name)}]`,
+    )
   }
   let chain: Promise<unknown> = Promise.resolve()
   return {
@@ -237,15 +260,22 @@ async function runChecked(
         batch.set(d, f.dims[k])
         return seen === undefined || seen === f.dims[k]
       })
-    if (!ok) throw new ModelError(`${label}: input '${spec.name}' has shape [${f.dims.join(', ')}], expected ${expected}`)
+    if (!ok)
+      throw new ModelError(
+        `${label}: input '${spec.name}' has shape [${f.dims.join(', ')}], expected ${expected}`,
+      )
     ortFeeds[spec.name] = new ort.Tensor(spec.dtype, f.data, f.dims)
   }
   let out: Ort.InferenceSession.ReturnType
   try {
     out = await session.run(ortFeeds)
   } catch (e) {
-    const described = Object.entries(feeds).map(([n, f]) => `${n}: ${f.data.constructor.name}[${f.dims}]`)
-    throw new ModelError(`${label}: run failed (${(e as Error).message}); inputs ${described.join(', ')}`)
+    const described = Object.entries(feeds).map(
+      ([n, f]) => `${n}: ${f.data.constructor.name}[${f.dims}]`,
+    )
+    throw new ModelError(
+      `${label}: run failed (${(e as Error).message}); inputs ${described.join(', ')}`,
+    )
   }
   const result: Record<string, { data: Float32Array; dims: number[] }> = {}
   for (const [name, t] of Object.entries(out)) {

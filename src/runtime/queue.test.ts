@@ -221,7 +221,11 @@ describe('BatchQueue', () => {
 describe('Retry-After', () => {
   it('adds what is left of the run in progress to every batch waiting, from the estimates', async () => {
     // a run of budget b items n is predicted to take b * n * 100 ms
-    const { queue, runs } = harness({ maxQueued: 2, maxBatch: 4, estimateMs: (grp, n) => grp.budget * n * 100 })
+    const { queue, runs } = harness({
+      maxQueued: 2,
+      maxBatch: 4,
+      estimateMs: (grp, n) => grp.budget * n * 100,
+    })
     const pending = [queue.submit(g(10), [1, 2])]
     await tick()
     expect(runs).toHaveLength(1) // budget 10 runs; 5 and 8 wait

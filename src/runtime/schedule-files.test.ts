@@ -80,7 +80,12 @@ const indexText = (schedules: object[]) =>
 describe('verification against the index (nothing on disk is trusted)', () => {
   const good = fixtureSchedule('toy', 8)
   const goodText = JSON.stringify(good)
-  const entry = { steps: 8, file: 'toy/8.json', sha256: sha256(goodText), budgets: good.plans.map((p) => p.budget) }
+  const entry = {
+    steps: 8,
+    file: 'toy/8.json',
+    sha256: sha256(goodText),
+    budgets: good.plans.map((p) => p.budget),
+  }
   const storeOver = (file: string, idx = indexText([entry])) =>
     readerScheduleStore(async (p) => (p === 'index.json' ? idx : file))
 
@@ -97,14 +102,18 @@ describe('verification against the index (nothing on disk is trusted)', () => {
     p.mask = '11111000'
     const store = storeOver(JSON.stringify(tampered))
     await expect(store.get('toy', 8)).rejects.toBeInstanceOf(ScheduleRefusedError)
-    expect(store.refused()).toEqual([{ file: 'toy/8.json', reason: expect.stringMatching(/sha256 .* does not match index\.json/) }])
+    expect(store.refused()).toEqual([
+      { file: 'toy/8.json', reason: expect.stringMatching(/sha256 .* does not match index\.json/) },
+    ])
   })
 
   it('refuses a file cut down to two plans even when its hash was updated', async () => {
     const cut = { ...good, plans: good.plans.slice(0, 2) }
     const text = JSON.stringify(cut)
     const store = storeOver(text, indexText([{ ...entry, sha256: sha256(text) }]))
-    await expect(store.get('toy', 8)).rejects.toThrow(/has budgets 3,4, index\.json lists 3,4,5,6,7,8/)
+    await expect(store.get('toy', 8)).rejects.toThrow(
+      /has budgets 3,4, index\.json lists 3,4,5,6,7,8/,
+    )
   })
 
   it('refuses a truncated file and keeps the verdict', async () => {

@@ -54,7 +54,8 @@ export interface VerifyingScheduleStore extends ScheduleStore {
   refuse(model: string, steps: number, reason: string): void
 }
 
-const sameList = (a: readonly number[], b: readonly number[]) => a.length === b.length && a.every((x, k) => x === b[k])
+const sameList = (a: readonly number[], b: readonly number[]) =>
+  a.length === b.length && a.every((x, k) => x === b[k])
 
 /**
  * Builds a store that trusts nothing on disk. Schedules are static for the life of a process,
@@ -94,16 +95,19 @@ export function readerScheduleStore(read: ScheduleReader): VerifyingScheduleStor
     }
     if (text === undefined) return refuse('listed in index.json but missing')
     const digest = await hexDigest('SHA-256', text)
-    if (digest !== entry.sha256) refuse(`sha256 ${digest} does not match index.json (${entry.sha256})`)
+    if (digest !== entry.sha256)
+      refuse(`sha256 ${digest} does not match index.json (${entry.sha256})`)
     let schedule: Schedule
     try {
       schedule = parseSchedule(JSON.parse(text))
     } catch (err) {
       return refuse((err as Error).message)
     }
-    if (schedule.model !== model || schedule.steps !== steps) refuse(`holds ${schedule.model} at ${schedule.steps} steps`)
+    if (schedule.model !== model || schedule.steps !== steps)
+      refuse(`holds ${schedule.model} at ${schedule.steps} steps`)
     const budgets = schedule.plans.map((p) => p.budget)
-    if (!sameList(budgets, entry.budgets)) refuse(`has budgets ${budgets.join(',')}, index.json lists ${entry.budgets.join(',')}`)
+    if (!sameList(budgets, entry.budgets))
+      refuse(`has budgets ${budgets.join(',')}, index.json lists ${entry.budgets.join(',')}`)
     return schedule
   }
 

@@ -62,7 +62,11 @@ export class CostModel {
   }
 
   /** Learns from a finished run what its steps cost beyond the predicted graph calls. */
-  observe(model: string, run: { rows: number; steps: number; nfe: number }, actualMs: number): void {
+  observe(
+    model: string,
+    run: { rows: number; steps: number; nfe: number },
+    actualMs: number,
+  ): void {
     const c = this.#calls.get(model)
     if (!c || run.steps < 1) return
     const extra = Math.max(0, (actualMs - this.#callsMs(c, run)) / run.steps)
@@ -94,10 +98,16 @@ export async function warmUp(
   const total = rows.length + ends.length
   let done = 0
   const calls = (r: number) => {
-    const x = { data: new Float32Array(r * size(denoiser.imageDims)), dims: [r, ...denoiser.imageDims] }
+    const x = {
+      data: new Float32Array(r * size(denoiser.imageDims)),
+      dims: [r, ...denoiser.imageDims],
+    }
     const labels = new Int32Array(r).fill(nullClass)
     const trunk = () => denoiser.trunk(x, 0.5, labels)
-    const h = { data: new Float32Array(r * size(denoiser.featureDims)), dims: [r, ...denoiser.featureDims] }
+    const h = {
+      data: new Float32Array(r * size(denoiser.featureDims)),
+      dims: [r, ...denoiser.featureDims],
+    }
     const head = () => denoiser.head(h, x, 0.5, labels)
     return { trunk, head }
   }

@@ -39,20 +39,33 @@ async function open(page: Page) {
   await page.waitForSelector('body[data-ready="true"]')
 }
 
-async function set(page: Page, opts: { backend?: string; cls?: number; seed?: number; steps?: number; budget?: number }) {
+async function set(
+  page: Page,
+  opts: { backend?: string; cls?: number; seed?: number; steps?: number; budget?: number },
+) {
   if (opts.backend) await page.selectOption('#backend', opts.backend)
   if (opts.steps !== undefined) {
     await page.selectOption('#steps', String(opts.steps))
-    await page.waitForFunction((n) => (document.getElementById('budget') as HTMLInputElement).max === String(n), opts.steps)
+    await page.waitForFunction(
+      (n) => (document.getElementById('budget') as HTMLInputElement).max === String(n),
+      opts.steps,
+    )
   }
   if (opts.cls !== undefined) await page.selectOption('#class', String(opts.cls))
   if (opts.seed !== undefined) await page.fill('#seed', String(opts.seed))
   if (opts.budget !== undefined) {
-    await page.$eval('#budget', (el, v) => {
-      ;(el as HTMLInputElement).value = v
-      el.dispatchEvent(new Event('change'))
-    }, String(opts.budget))
-    await page.waitForFunction((v) => document.getElementById('budget-out')!.textContent === v, String(opts.budget))
+    await page.$eval(
+      '#budget',
+      (el, v) => {
+        ;(el as HTMLInputElement).value = v
+        el.dispatchEvent(new Event('change'))
+      },
+      String(opts.budget),
+    )
+    await page.waitForFunction(
+      (v) => document.getElementById('budget-out')!.textContent === v,
+      String(opts.budget),
+    )
   }
 }
 
@@ -77,10 +90,20 @@ interface Shown {
   ms: number
   png: Uint8Array
 }
-async function result(page: Page, where: 'server' | 'browser', col: 'full' | 'budget'): Promise<Shown> {
-  const d = await page.$eval(`#result-${where}-${col}`, (el) => ({ ...(el as HTMLElement).dataset }))
+async function result(
+  page: Page,
+  where: 'server' | 'browser',
+  col: 'full' | 'budget',
+): Promise<Shown> {
+  const d = await page.$eval(`#result-${where}-${col}`, (el) => ({
+    ...(el as HTMLElement).dataset,
+  }))
   expect(d.png, `${where} ${col} shown`).toBeTruthy()
-  return { nfe: Number(d.nfe), ms: Number(d.ms), png: new Uint8Array(Buffer.from(d.png!, 'base64')) }
+  return {
+    nfe: Number(d.nfe),
+    ms: Number(d.ms),
+    png: new Uint8Array(Buffer.from(d.png!, 'base64')),
+  }
 }
 
 /** Largest per-pixel difference on the [0, 1] scale of two 8-bit PNGs of the same size. */
@@ -144,18 +167,27 @@ describe('playground in Chromium (wasm)', () => {
     await page.fill('#speedup', '400')
     await page.dispatchEvent('#speedup', 'change')
     await page.waitForSelector('#status.error')
-    expect(await page.textContent('#status')).toMatch(/^400 invalid_field: .*allowed: \{"min":1,"max":50\}/)
+    expect(await page.textContent('#status')).toMatch(
+      /^400 invalid_field: .*allowed: \{"min":1,"max":50\}/,
+    )
     await page.close()
   })
 
   it('shows the plan of a schedule-only model (no graphs here) and does not offer to sample it', async () => {
     const page = await browser.newPage()
     await open(page)
-    const ids = await page.$$eval('#model option', (o) => o.map((x) => (x as HTMLOptionElement).value))
+    const ids = await page.$$eval('#model option', (o) =>
+      o.map((x) => (x as HTMLOptionElement).value),
+    )
     const scheduleOnly = ids.find((id) => id !== 'tiny-dit-mnist')
-    expect(scheduleOnly, 'schedules/ ships plans for models without graphs (flux.1-dev, wan2.1)').toBeDefined()
+    expect(
+      scheduleOnly,
+      'schedules/ ships plans for models without graphs (flux.1-dev, wan2.1)',
+    ).toBeDefined()
     await page.selectOption('#model', scheduleOnly!)
-    await page.waitForFunction(() => /plans only/.test(document.getElementById('status')!.textContent!))
+    await page.waitForFunction(() =>
+      /plans only/.test(document.getElementById('status')!.textContent!),
+    )
     expect(await page.isDisabled('#run-server')).toBe(true)
     expect(await page.isDisabled('#run-browser')).toBe(true)
     await page.waitForSelector('#error-plot path.line')
@@ -164,7 +196,11 @@ describe('playground in Chromium (wasm)', () => {
   })
 
   it('fits a phone-sized screen', async () => {
-    const page = await browser.newPage({ viewport: { width: 375, height: 740 }, isMobile: true, hasTouch: true })
+    const page = await browser.newPage({
+      viewport: { width: 375, height: 740 },
+      isMobile: true,
+      hasTouch: true,
+    })
     await open(page)
     const width = await page.evaluate(() => document.documentElement.scrollWidth)
     expect(width).toBeLessThanOrEqual(375)
@@ -192,48 +228,58 @@ describe('playground in Chromium (wasm)', () => {
 })
 
 describe('playground in Chromium (WebGPU)', () => {
-  it('samples on WebGPU when Chromium gets an adapter, close to the server', { timeout: 600_000 }, async (ctx) => {
-    const gpuBrowser = await launch(WEBGPU_ARGS)
-    try {
-      const page = await gpuBrowser.newPage()
-      await open(page)
-      const adapter = await page.evaluate(async () => {
-        const gpu = (navigator as { gpu?: { requestAdapter(): Promise<{ info?: { architecture?: string } } | null> } }).gpu
-        if (!gpu) return 'no navigator.gpu'
-        const a = await gpu.requestAdapter()
-        return a ? `ok ${a.info?.architecture ?? ''}` : 'no adapter'
-      })
-      if (!adapter.startsWith('ok')) {
-        console.log(`skipping the WebGPU playground test: headless Chromium has ${adapter}`)
-        ctx.skip()
+  it(
+    'samples on WebGPU when Chromium gets an adapter, close to the server',
+    { timeout: 600_000 },
+    async (ctx) => {
+      const gpuBrowser = await launch(WEBGPU_ARGS)
+      try {
+        const page = await gpuBrowser.newPage()
+        await open(page)
+        const adapter = await page.evaluate(async () => {
+          const gpu = (
+            navigator as {
+              gpu?: { requestAdapter(): Promise<{ info?: { architecture?: string } } | null> }
+            }
+          ).gpu
+          if (!gpu) return 'no navigator.gpu'
+          const a = await gpu.requestAdapter()
+          return a ? `ok ${a.info?.architecture ?? ''}` : 'no adapter'
+        })
+        if (!adapter.startsWith('ok')) {
+          console.log(`skipping the WebGPU playground test: headless Chromium has ${adapter}`)
+          ctx.skip()
+        }
+        // Without a GPU, headless Chromium offers only SwiftShader (its CPU emulation of Vulkan;
+        // it does not pick up Mesa's lavapipe). There this test passed but took 105 s on a shared
+        // 2-core machine (20 full steps + K = 5; largest pixel difference 1/255): far past this
+        // suite's budget. PLAYGROUND_WEBGPU_SOFTWARE=1 runs it anyway.
+        if (adapter === 'ok swiftshader' && !process.env.PLAYGROUND_WEBGPU_SOFTWARE) {
+          console.log(
+            'skipping the WebGPU playground test: the only adapter is SwiftShader (CPU-emulated ' +
+              'WebGPU, minutes per run); set PLAYGROUND_WEBGPU_SOFTWARE=1 to run it',
+          )
+          ctx.skip()
+        }
+        await set(page, { backend: 'webgpu', steps: 20, cls: 3, seed: 5, budget: 5 })
+        await run(page, 'run-server')
+        await run(page, 'run-browser')
+        expect(await page.getAttribute('#row-browser', 'data-backend')).toBe('webgpu')
+        for (const col of ['full', 'budget'] as const) {
+          const server = await result(page, 'server', col)
+          const gpu = await result(page, 'browser', col)
+          expect(gpu.nfe).toBe(server.nfe)
+          const diff = maxPixelDiff(server.png, gpu.png)
+          console.log(
+            `WebGPU (${adapter.slice(3)}) vs server wasm, ${col}: max pixel difference ${diff.toFixed(4)}`,
+          )
+          // another device's float arithmetic: a few 8-bit levels, as the Deno WebGPU test allows
+          expect(diff).toBeLessThanOrEqual(3 / 255)
+        }
+        await page.close()
+      } finally {
+        await gpuBrowser.close()
       }
-      // Without a GPU, headless Chromium offers only SwiftShader (its CPU emulation of Vulkan;
-      // it does not pick up Mesa's lavapipe). There this test passed but took 105 s on a shared
-      // 2-core machine (20 full steps + K = 5; largest pixel difference 1/255): far past this
-      // suite's budget. PLAYGROUND_WEBGPU_SOFTWARE=1 runs it anyway.
-      if (adapter === 'ok swiftshader' && !process.env.PLAYGROUND_WEBGPU_SOFTWARE) {
-        console.log(
-          'skipping the WebGPU playground test: the only adapter is SwiftShader (CPU-emulated ' +
-            'WebGPU, minutes per run); set PLAYGROUND_WEBGPU_SOFTWARE=1 to run it',
-        )
-        ctx.skip()
-      }
-      await set(page, { backend: 'webgpu', steps: 20, cls: 3, seed: 5, budget: 5 })
-      await run(page, 'run-server')
-      await run(page, 'run-browser')
-      expect(await page.getAttribute('#row-browser', 'data-backend')).toBe('webgpu')
-      for (const col of ['full', 'budget'] as const) {
-        const server = await result(page, 'server', col)
-        const gpu = await result(page, 'browser', col)
-        expect(gpu.nfe).toBe(server.nfe)
-        const diff = maxPixelDiff(server.png, gpu.png)
-        console.log(`WebGPU (${adapter.slice(3)}) vs server wasm, ${col}: max pixel difference ${diff.toFixed(4)}`)
-        // another device's float arithmetic: a few 8-bit levels, as the Deno WebGPU test allows
-        expect(diff).toBeLessThanOrEqual(3 / 255)
-      }
-      await page.close()
-    } finally {
-      await gpuBrowser.close()
-    }
-  })
+    },
+  )
 })

@@ -107,7 +107,10 @@ Deno.test({
         `POST /public/x HTTP/1.1\r\nHost: x/v1/generate#\r\nContent-Type: application/json\r\n` +
           `Content-Length: ${body.length}\r\nConnection: close\r\n\r\n${body}`,
       )
-      assert(/^HTTP\/1\.1 400 /.test(forged) && forged.includes('invalid Host header'), forged.slice(0, 300))
+      assert(
+        /^HTTP\/1\.1 400 /.test(forged) && forged.includes('invalid Host header'),
+        forged.slice(0, 300),
+      )
       const plain = await raw(
         `POST /public/x HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n` +
           `Content-Length: ${body.length}\r\nConnection: close\r\n\r\n${body}`,
@@ -130,14 +133,20 @@ Deno.test({
       assert(plan.plan.keySteps.length === 10, 'client schedule')
       const refused = await api.schedule('nope', 50).catch((e: unknown) => e)
       assert(
-        refused instanceof ApiClientError && refused.status === 404 && refused.code === 'unknown_model',
+        refused instanceof ApiClientError &&
+          refused.status === 404 &&
+          refused.code === 'unknown_model',
         `client error: ${refused}`,
       )
       const docs = await fetch(`${base}/docs`)
       assert(docs.status === 200 && (await docs.text()).includes("url: '/openapi.json'"), 'docs')
       const graph = await fetch(`${base}/models/${MODEL}/head.onnx`)
       assert(graph.status === 200 && (await graph.arrayBuffer()).byteLength > 1000, 'head.onnx')
-      for (const path of ['/static/..%2F..%2Fdeno.json', '/models/..%2F..%2Fdeno.json', '/deno.json']) {
+      for (const path of [
+        '/static/..%2F..%2Fdeno.json',
+        '/models/..%2F..%2Fdeno.json',
+        '/deno.json',
+      ]) {
         const res = await fetch(base + path)
         assert(res.status === 404, `${path} answered ${res.status}`)
         await res.body?.cancel()

@@ -49,7 +49,10 @@ describe('Node host boot', () => {
     const dir = join(tmp, 'models', 'renamed-model')
     cpSync(join(ROOT, 'models', 'tiny-dit-mnist'), dir, { recursive: true })
     expect(JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8')).id).toBe('tiny-dit-mnist')
-    const { code, stderr } = await boot({ MODELS_DIR: join(tmp, 'models'), MODELS: 'renamed-model' })
+    const { code, stderr } = await boot({
+      MODELS_DIR: join(tmp, 'models'),
+      MODELS: 'renamed-model',
+    })
     expect(code).toBe(2)
     expect(stderr.trim().split('\n')).toHaveLength(1)
     expect(stderr).toContain("declares id 'tiny-dit-mnist'")

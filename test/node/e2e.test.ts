@@ -222,7 +222,9 @@ describe('connections (real sockets)', () => {
     const malformed = await rawExchange('GARBAGE\r\n\r\n')
     expect(malformed).toMatch(/^HTTP\/1\.1 400 /)
     expect(JSON.parse(malformed.split('\r\n\r\n')[1]).error.code).toBe('bad_request')
-    const huge = await rawExchange(`GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: ${'y'.repeat(20_000)}\r\n\r\n`)
+    const huge = await rawExchange(
+      `GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: ${'y'.repeat(20_000)}\r\n\r\n`,
+    )
     expect(huge).toMatch(/^HTTP\/1\.1 431 /)
     expect(JSON.parse(huge.split('\r\n\r\n')[1]).error.code).toBe('headers_too_large')
   })
@@ -246,13 +248,21 @@ describe('catalogue over HTTP', () => {
     const res = await fetch(`${base}/v1/generate`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ model: 'tiny-dit-fashion', class: 9, seed: 1, budget: 10, format: 'json' }),
+      body: JSON.stringify({
+        model: 'tiny-dit-fashion',
+        class: 9,
+        seed: 1,
+        budget: 10,
+        format: 'json',
+      }),
     })
     expect(res.status).toBe(200)
     const body = (await res.json()) as { steps: number; nfe: number; keySteps: number[] }
     expect(body.steps).toBe(28)
     expect(body.nfe).toBe(10)
-    const plan = (await (await fetch(`${base}/v1/schedules/tiny-dit-fashion/28?budget=10`)).json()) as {
+    const plan = (await (
+      await fetch(`${base}/v1/schedules/tiny-dit-fashion/28?budget=10`)
+    ).json()) as {
       solver: { shift: number }
       plan: { keySteps: number[] }
     }

@@ -23,7 +23,11 @@ const freePort = () =>
 
 function start(env: Record<string, string>) {
   // `sh` as a container would (dash on Debian), not bash
-  const child = spawn('sh', [SCRIPT], { cwd: '/', env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] })
+  const child = spawn('sh', [SCRIPT], {
+    cwd: '/',
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
   let log = ''
   child.stdout.on('data', (c) => (log += c))
   child.stderr.on('data', (c) => (log += c))
@@ -40,13 +44,21 @@ describe('container/entrypoint.sh', () => {
         if (ep.child.exitCode !== null) throw new Error(`entrypoint exited: ${ep.log()}`)
         await new Promise((r) => setTimeout(r, 100))
       }
-      expect(ep.log()).toMatch(new RegExp(`entrypoint: ready on http://127.0.0.1:${port} \\(backend cpu\\)`))
+      expect(ep.log()).toMatch(
+        new RegExp(`entrypoint: ready on http://127.0.0.1:${port} \\(backend cpu\\)`),
+      )
       const base = `http://127.0.0.1:${port}`
       expect((await fetch(`${base}/readyz`)).status).toBe(200)
       const res = await fetch(`${base}/v1/generate`, {
         method: 'POST',
         headers: { 'content-type': 'application/json', authorization: 'Bearer secret-token' },
-        body: JSON.stringify({ model: 'tiny-dit-mnist', class: 5, seed: 2, budget: 10, format: 'json' }),
+        body: JSON.stringify({
+          model: 'tiny-dit-mnist',
+          class: 5,
+          seed: 2,
+          budget: 10,
+          format: 'json',
+        }),
       })
       expect(res.status).toBe(200)
       const out = (await res.json()) as { nfe: number; images: unknown[] }

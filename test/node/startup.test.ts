@@ -24,13 +24,15 @@ function runToExit(args: string[], env: Record<string, string>, limitMs = 30_000
   child.stdout.on('data', (c) => (stdout += c))
   child.stderr.on('data', (c) => (stderr += c))
   const t0 = performance.now()
-  return new Promise<{ code: number | null; stdout: string; stderr: string; ms: number }>((resolve) => {
-    const kill = setTimeout(() => child.kill('SIGKILL'), limitMs)
-    child.on('exit', (code) => {
-      clearTimeout(kill)
-      resolve({ code, stdout, stderr, ms: performance.now() - t0 })
-    })
-  })
+  return new Promise<{ code: number | null; stdout: string; stderr: string; ms: number }>(
+    (resolve) => {
+      const kill = setTimeout(() => child.kill('SIGKILL'), limitMs)
+      child.on('exit', (code) => {
+        clearTimeout(kill)
+        resolve({ code, stdout, stderr, ms: performance.now() - t0 })
+      })
+    },
+  )
 }
 
 /**
@@ -47,11 +49,15 @@ async function fetchRetrying(url: string, init?: RequestInit): Promise<Response>
   }
 }
 
-const errorLines = (stderr: string) => stderr.split('\n').filter((l) => l.trim() && !l.startsWith('npm warn'))
+const errorLines = (stderr: string) =>
+  stderr.split('\n').filter((l) => l.trim() && !l.startsWith('npm warn'))
 
 describe('a backend that cannot start', () => {
   it.each([
-    ['webgpu', /backend 'webgpu' cannot start: it runs on deno or browser, not node; backends that work here: wasm, cpu/],
+    [
+      'webgpu',
+      /backend 'webgpu' cannot start: it runs on deno or browser, not node; backends that work here: wasm, cpu/,
+    ],
     ['cuda', /backend 'cuda' cannot start: .*CUDA.*; backends that work here: wasm, cpu/],
     ['tpu', /BACKEND="tpu" is not valid: expected one of wasm, webgpu, cpu, cuda/],
   ])('BACKEND=%s: the host exits 2 with one line', async (backend, line) => {
@@ -64,7 +70,9 @@ describe('a backend that cannot start', () => {
   it('npm run generate -- --backend webgpu exits 2 with one line', async () => {
     const res = await runToExit(['scripts/generate.ts', '--class', '3', '--backend', 'webgpu'], {})
     expect(res.code, res.stderr).toBe(2)
-    expect(errorLines(res.stderr)).toEqual([expect.stringMatching(/^error: backend 'webgpu' cannot start: .*work here: wasm, cpu$/)])
+    expect(errorLines(res.stderr)).toEqual([
+      expect.stringMatching(/^error: backend 'webgpu' cannot start: .*work here: wasm, cpu$/),
+    ])
   })
 
   it('a bad variable exits 2 naming it', async () => {

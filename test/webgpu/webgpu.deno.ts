@@ -11,7 +11,9 @@ import { maxAbsDiff } from '../../src/core/tensor.ts'
 import { loadModel } from '../../src/runtime/engine.ts'
 import { loadOrt } from '../../src/runtime/ort.ts'
 
-const adapter = await (navigator as unknown as { gpu?: { requestAdapter(): Promise<unknown> } }).gpu?.requestAdapter()
+const adapter = await (
+  navigator as unknown as { gpu?: { requestAdapter(): Promise<unknown> } }
+).gpu?.requestAdapter()
 const reason = adapter ? '' : 'no WebGPU adapter (install mesa-vulkan-drivers for a software one)'
 if (reason) console.log(`skipping WebGPU tests: ${reason}`)
 
@@ -54,7 +56,9 @@ for (const m of models) {
       const device = await (ort.env.webgpu as { device?: Promise<unknown> }).device
       if (!device) throw new Error('onnxruntime-web created no WebGPU device')
       const diff = maxAbsDiff(wasm.images.data, gpu.images.data)
-      console.log(`${m.dir}: max |webgpu - wasm| = ${diff.toExponential(2)} over ${wasm.images.data.length} pixels`)
+      console.log(
+        `${m.dir}: max |webgpu - wasm| = ${diff.toExponential(2)} over ${wasm.images.data.length} pixels`,
+      )
       if (gpu.nfe !== wasm.nfe) throw new Error(`NFE differs: ${gpu.nfe} vs ${wasm.nfe}`)
       if (!(diff < 2e-2)) throw new Error(`webgpu output differs from wasm by ${diff}`)
     },
@@ -73,7 +77,14 @@ Deno.test({
   sanitizeOps: false,
   async fn() {
     const child = new Deno.Command(Deno.execPath(), {
-      args: ['run', '-A', '--unstable-webgpu', '--no-check', '--node-modules-dir=manual', 'src/hosts/deno.ts'],
+      args: [
+        'run',
+        '-A',
+        '--unstable-webgpu',
+        '--no-check',
+        '--node-modules-dir=manual',
+        'src/hosts/deno.ts',
+      ],
       env: { PORT: '0', BACKEND: 'webgpu', MAX_BATCH: '1' },
       stdout: 'piped',
       stderr: 'inherit',
@@ -101,16 +112,27 @@ Deno.test({
         const res = await fetch(`${base}/v1/generate`, {
           method: 'POST',
           headers: { 'content-type': 'application/json' },
-          body: JSON.stringify({ model: 'tiny-dit-mnist', class: 4, seed: 1, steps: 20, budget: 20, format: 'json' }),
+          body: JSON.stringify({
+            model: 'tiny-dit-mnist',
+            class: 4,
+            seed: 1,
+            steps: 20,
+            budget: 20,
+            format: 'json',
+          }),
         })
         const body = await res.json()
-        if (res.status !== 200) throw new Error(`generate answered ${res.status}: ${JSON.stringify(body)}`)
+        if (res.status !== 200)
+          throw new Error(`generate answered ${res.status}: ${JSON.stringify(body)}`)
         return performance.now() - t0
       }
       const first = await timed()
       const steady = Math.min(await timed(), await timed())
-      console.log(`webgpu host: first generate ${first.toFixed(0)} ms, steady ${steady.toFixed(0)} ms`)
-      if (!(first <= 3 * steady)) throw new Error(`first generate took ${first} ms, over 3x the steady ${steady} ms`)
+      console.log(
+        `webgpu host: first generate ${first.toFixed(0)} ms, steady ${steady.toFixed(0)} ms`,
+      )
+      if (!(first <= 3 * steady))
+        throw new Error(`first generate took ${first} ms, over 3x the steady ${steady} ms`)
     } finally {
       child.kill('SIGTERM')
       await child.status

@@ -9,7 +9,9 @@ const get = (path: string, init?: RequestInit) =>
 
 /** The first model and step count the served index lists (the committed schedules). */
 async function firstSchedule(): Promise<{ model: string; steps: number; budgets: number[] }> {
-  const index = (await (await env.ASSETS.fetch('https://assets.local/schedules/index.json')).json()) as {
+  const index = (await (
+    await env.ASSETS.fetch('https://assets.local/schedules/index.json')
+  ).json()) as {
     models: { model: string; schedules: { steps: number; budgets: number[] }[] }[]
   }
   const m = index.models[0]
@@ -37,7 +39,9 @@ describe('Worker: schedules from the ASSETS binding', () => {
     const file = (await res.json()) as { model: string; steps: number; plans: { budget: number }[] }
     expect([file.model, file.steps]).toEqual([model, steps])
     // the same bytes the asset holds, parsed
-    const raw = await (await env.ASSETS.fetch(`https://assets.local/schedules/${model}/${steps}.json`)).json()
+    const raw = await (
+      await env.ASSETS.fetch(`https://assets.local/schedules/${model}/${steps}.json`)
+    ).json()
     expect(file).toEqual(raw)
     const tag = res.headers.get('etag')!
     const again = await get(`/v1/schedules/${model}/${steps}`, {
@@ -193,7 +197,7 @@ describe('Worker: playground, /docs and CORS from the same static assets', () =>
     expect((await get(`/schedules/${model}/${steps}.pact.npy`)).status).toBe(200)
   })
 
-  it('leaves WebGPU\'s runtime out (over the 25 MiB asset limit): the page falls back to wasm', async () => {
+  it("leaves WebGPU's runtime out (over the 25 MiB asset limit): the page falls back to wasm", async () => {
     expect((await get('/static/ort/ort-wasm-simd-threaded.asyncify.wasm')).status).toBe(404)
   })
 
