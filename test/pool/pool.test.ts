@@ -218,3 +218,39 @@ describe('a pool of three Node hosts behind wrangler dev', () => {
     )
   }, 120_000)
 })
+
+// runs after the kill: the pool edge still has two live hosts
+describe('request bodies at a real wrangler dev edge', () => {
+  it('a chunked 70 KB body gets 413, and the next POST and GET are served without a restart', async () => {
+    const chunk = new TextEncoder().encode('x'.repeat(7000))
+    let sent = 0
+    const body = new ReadableStream<Uint8Array>({
+      pull(controller) {
+        if (sent >= 10) return controller.close()
+        sent += 1
+        controller.enqueue(chunk)
+      },
+    })
+    const big = await fetch(`${edge.base}/v1/generate`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body,
+      // @ts-expect-error: undici needs duplex for a stream body (sent chunked, no length)
+      duplex: 'half',
+      signal: AbortSignal.timeout(20_000),
+    })
+    expect(big.status).toBe(413)
+    expect(((await big.json()) as { error: { code: string } }).error.code).toBe('payload_too_large')
+    // the Worker used to restart here: the next POST got 503 and the next GET hung 30-45 s
+    const next = await fetch(`${edge.base}/v1/generate`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ model: MODEL, class: 1, seed: 1, steps: STEPS, budget: 4 }),
+      signal: AbortSignal.timeout(20_000),
+    })
+    expect(next.status, await next.clone().text()).toBe(200)
+    await next.arrayBuffer()
+    const models = await fetch(`${edge.base}/v1/models`, { signal: AbortSignal.timeout(10_000) })
+    expect(models.status).toBe(200)
+  }, 60_000)
+})
