@@ -143,8 +143,3 @@ export function parseHostEnv(raw: Readonly<Record<string, unknown>>): HostEnv {
 export function limitsFromEnv(env: HostEnv) {
   return { ...DEFAULT_LIMITS, maxBatch: env.MAX_BATCH ?? DEFAULT_LIMITS.maxBatch }
 }
-
-/** Documentation of every variable, for README and `--help` texts. */
-export const ENV_ALLOWED: Readonly<Record<string, string>> = Object.fromEntries(
-  Object.entries(specs).map(([k, s]) => [k, s.allowed]),
-)

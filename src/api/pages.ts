@@ -9,9 +9,9 @@
  *   /models/<id>/manifest.json|<g>.onnx model graphs for the browser (sha256-checked there)
  *   /schedules/index.json, /schedules/<id>/<steps>.<json|pact.npy|pact.json|*.svg>
  */
+import { MODEL_ID_PATTERN } from '../core/schedule.ts'
 import { swaggerUI } from '@hono/swagger-ui'
 import { Hono, type Context } from 'hono'
-import { MODEL_ID } from '../runtime/schedule-store.ts'
 import { notFound } from './errors.ts'
 
 /** Serves one validated URL path from the host's static files; undefined when it is absent. */
@@ -48,13 +48,13 @@ export function pageRoutes(assets: AssetServer): Hono {
   app.get('/static/*', (c) => (isStaticPath(c.req.path) ? serve(c, c.req.path) : notFound(c)))
   app.get('/models/:model/:file', (c) => {
     const { model, file } = c.req.param()
-    const ok = MODEL_ID.test(model) && (file === 'manifest.json' || GRAPH_FILE.test(file))
+    const ok = MODEL_ID_PATTERN.test(model) && (file === 'manifest.json' || GRAPH_FILE.test(file))
     return ok ? serve(c, `/models/${model}/${file}`) : notFound(c)
   })
   app.get('/schedules/index.json', (c) => serve(c, '/schedules/index.json'))
   app.get('/schedules/:model/:file', (c) => {
     const { model, file } = c.req.param()
-    const ok = MODEL_ID.test(model) && SCHEDULE_FILE.test(file)
+    const ok = MODEL_ID_PATTERN.test(model) && SCHEDULE_FILE.test(file)
     return ok ? serve(c, `/schedules/${model}/${file}`) : notFound(c)
   })
   return app

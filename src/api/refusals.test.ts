@@ -1,4 +1,3 @@
-/* eslint-disable @typescript-eslint/no-explicit-any */
 /**
  * Schedules on disk that fail verification cost only what they carry: the cache at their step
  * count. Plain sampling, other routes and other files keep working, and /healthz says why.

@@ -3,8 +3,7 @@
  * here, so the document cannot drift from what the routes accept.
  */
 import { z } from 'zod'
-import { MAX_STEPS, planSchema, scheduleSchema } from '../core/schedule.ts'
-import { MODEL_ID } from '../runtime/schedule-store.ts'
+import { MAX_STEPS, MODEL_ID_PATTERN, planSchema, scheduleSchema } from '../core/schedule.ts'
 
 /** Limits a deployment may tighten; the schemas are built from them. */
 export interface Limits {
@@ -25,7 +24,10 @@ const SEED_RANGE = `seed must be an integer in [0, ${SEED_MAX}]`
 export function generateRequestSchema(limits: Limits) {
   return z
     .strictObject({
-      model: z.string().regex(MODEL_ID, 'not a model id').describe('Model id, see GET /v1/models'),
+      model: z
+        .string()
+        .regex(MODEL_ID_PATTERN, 'not a model id')
+        .describe('Model id, see GET /v1/models'),
       class: z.number().int().min(0).max(65_535).describe('Class label; the model sets the range'),
       seed: z
         .number({ error: SEED_RANGE })

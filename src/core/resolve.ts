@@ -187,7 +187,7 @@ export function checkCompatible(
       `the ${schedule.steps}-step schedule of ${model.id} was calibrated on other weights; recompute it`,
     )
   }
-  const shift = (schedule.solver as { shift: number | null }).shift
+  const shift = schedule.solver.shift
   if (shift !== null && shift !== model.shift) {
     throw new PlanError(
       'unavailable',

@@ -18,12 +18,9 @@ import {
 /** Returns a file's text, or undefined when it does not exist. */
 export type ScheduleReader = (relativePath: string) => Promise<string | undefined>
 
-/** The model ids the schedule schema accepts; checked before any path is built. */
-export const MODEL_ID = MODEL_ID_PATTERN
-
 /** True for ids that are safe as one path segment: no '/', and no leading '.' (so no '..'). */
 export function isModelId(model: string): boolean {
-  return MODEL_ID.test(model)
+  return MODEL_ID_PATTERN.test(model)
 }
 
 /** True for a step count that can name a schedule file. */
