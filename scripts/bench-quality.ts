@@ -5,7 +5,7 @@
  *
  *   npm run bench:quality -- [--model tiny-dit-mnist] [--seeds 0..29] [--classes 0..9]
  *     [--settings '50:4,5,6,8,10,13,17,25;20:4,8;28:6,10'] [--tune-seeds 8]
- *     [--budcache-evals 20] [--lemica-seeds 2] [--lemica-cap C] [--json FILE] [--out FILE.md] [--cache DIR] [--warm-only]
+ *     [--budcache-evals E (default: the shipped refinement's runs)] [--backend wasm|cpu] [--lemica-seeds 2] [--lemica-cap C] [--json FILE] [--out FILE.md] [--cache DIR] [--warm-only]
  *
  * Seeds: held-out as given (must avoid 80000.. and 90000..), tuning 80000.. (baseline tuning and
  * the schedules' ship/no-ship selection), calibration 90000.. (cost tensors, refinement,
@@ -41,7 +41,8 @@ const { values } = parseArgs({
     classes: { type: 'string', default: '0..9' },
     settings: { type: 'string', default: '50:4,5,6,8,10,13,17,25;20:4,8;28:6,10' },
     'tune-seeds': { type: 'string', default: '8' },
-    'budcache-evals': { type: 'string', default: '20' },
+    'budcache-evals': { type: 'string' },
+    backend: { type: 'string', default: 'wasm' },
     'lemica-seeds': { type: 'string', default: '2' },
     'lemica-cap': { type: 'string' },
     guidance: { type: 'string' },
@@ -70,7 +71,13 @@ const settings = values.settings!.split(';').map((part) => {
   return { steps: Number(steps), budgets: budgets.split(',').map(Number) }
 })
 const chunk = Number(values.chunk)
-const model = await loadModel(join(values['models-dir']!, values.model!), read)
+if (values.backend !== 'wasm' && values.backend !== 'cpu')
+  throw new Error(`--backend ${values.backend}: expected wasm or cpu`)
+// native cpu (onnxruntime-node) matches wasm to ~1e-5 and runs this bench several times faster
+const model = await loadModel(join(values['models-dir']!, values.model!), read, {
+  backend: values.backend,
+  threads: 1,
+})
 const m = model.manifest
 const guidance = values.guidance ? Number(values.guidance) : m.defaultGuidance
 const shift = m.sigma.shift
@@ -159,13 +166,22 @@ for (const { steps, budgets } of settings) {
   const forcedFirst = shipped.planner.forcedFirst
   // 2. the DP part of the shipped schedule must be what this calibration plans
   const dp = planAllOrders({ byOrder }, { forcedFirst, maxJump: shipped.planner.maxJump })
+  const dp1 = planAll(pact1, { forcedFirst, maxJump: shipped.planner.maxJump })
   for (const p of shipped.plans) {
     const rec = shipped.refinement?.plans.find((r) => r.budget === p.budget)
     const want = rec
       ? rec.start
       : { keySteps: p.keySteps, orders: p.orders ?? p.keySteps.map(() => f.order) }
-    const got = dp.find((d) => d.budget === p.budget)
-    const gotOrders = f.orders ? got?.orders : got?.keySteps.map(() => f.order)
+    // a refinement may have started from the order-1-only DP plan (scripts/lib/refine-plans.ts)
+    const fromOrder1 = rec?.from === 'dp-order1'
+    const got = fromOrder1
+      ? dp1.find((d) => d.budget === p.budget)
+      : dp.find((d) => d.budget === p.budget)
+    const gotOrders = fromOrder1
+      ? got?.keySteps.map(() => 1)
+      : f.orders
+        ? dp.find((d) => d.budget === p.budget)?.orders
+        : got?.keySteps.map(() => f.order)
     if (
       !got ||
       got.keySteps.join() !== want.keySteps.join() ||
@@ -188,9 +204,7 @@ for (const { steps, budgets } of settings) {
     list: { budget: number; keySteps: number[]; orders?: number[] }[],
     order: number,
   ) => new Map(list.map((p) => [p.budget, { keySteps: p.keySteps, orders: p.orders, order }]))
-  const ablations = [
-    { label: 'DP, order 1 only (v1 recipe)', plans: plansOf(planAll(pact1, { forcedFirst }), 1) },
-  ]
+  const ablations = [{ label: 'DP, order 1 only (v1 recipe)', plans: plansOf(dp1, 1) }]
   if (f.orders)
     ablations.push({ label: 'DP, per-segment orders, not refined', plans: plansOf(dp, f.order) })
   // 3. LeMiCa's edge weights on the first calibration seeds, edges capped just above N / min K
@@ -235,7 +249,10 @@ for (const { steps, budgets } of settings) {
     forcedFirst,
     ablations,
     lemica: { weights: Float64Array.from(lem.weights[0][0]) },
-    budcacheEvals: Number(values['budcache-evals']),
+    // the same number of cached runs as the shipped refinement had (every start's climb)
+    budcacheEvals: values['budcache-evals']
+      ? Number(values['budcache-evals'])
+      : (shipped.refinement?.maxEvals ?? 20) * (shipped.refinement?.starts?.length ?? 1),
     hidden: model.denoiser.featureDims[model.denoiser.featureDims.length - 1],
     log,
   }

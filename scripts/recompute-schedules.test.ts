@@ -75,10 +75,14 @@ describe('npm run schedules', () => {
       seeds: [90000, 90001, 90002],
       selectSeeds: [80000, 80001, 80002],
       maxEvals: 6,
+      // several orders: the order-1-only DP plan is searched from as well
+      starts: ['dp', 'dp-order1'],
     })
     expect(rec.plans.map((p) => p.budget)).toEqual([3, 4])
     for (const r of rec.plans) {
-      expect(r.evals).toBeLessThanOrEqual(6)
+      expect(r.evals).toBeLessThanOrEqual(6 * 2)
+      expect(['dp', 'dp-order1']).toContain(r.from)
+      if (r.from === 'dp-order1') expect(r.start.orders.every((o) => o === 1)).toBe(true)
       expect(r.error).toBeLessThanOrEqual(r.startError)
       const plan = s.plans.find((p) => p.budget === r.budget)!
       if (r.shipped === 'dp')

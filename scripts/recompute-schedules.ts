@@ -23,6 +23,7 @@ import { buildPact, buildPact4, type Pact } from '../src/core/pact.ts'
 import { parseSchedule } from '../src/core/schedule.ts'
 import { loadModel } from '../src/runtime/engine.ts'
 import { planAllOrders } from '../src/core/planner-orders.ts'
+import { planAll } from '../src/core/planner.ts'
 import { calibrateFull, calibrationCases } from './lib/calibrate.ts'
 import { refinePlans } from './lib/refine-plans.ts'
 import { runPlanning, writePlanned } from './lib/plan-and-write.ts'
@@ -149,6 +150,7 @@ async function run(argv: readonly string[]): Promise<number> {
       classes: cases.classes,
       maxEvals: args.refine.evals,
       selectSeeds: select.seeds,
+      ...((args.orders?.length ?? 0) > 1 ? { starts: ['dp', 'dp-order1'] } : {}),
     }
     const old = args.recipe?.refinement
     // refining some step counts again keeps the recorded results of the others
@@ -196,6 +198,7 @@ async function run(argv: readonly string[]): Promise<number> {
     if (args.refine && recipe.refinement) {
       const orders = recipe.forecaster.orders ?? [args.order]
       const tensors = { byOrder: byOrder ?? [{ order: args.order, pact }] }
+      const order1 = tensors.byOrder.find((b) => b.order === 1)?.pact
       const selectRefs = await calibrateFull(model.denoiser, {
         steps,
         ...select,
@@ -227,6 +230,8 @@ async function run(argv: readonly string[]): Promise<number> {
         planAllOrders(tensors, plannerOpts),
         budgets,
         tensors,
+        // with several orders, the order-1-only DP plan is a second start (refine-plans.ts)
+        order1 && orders.length > 1 ? planAll(order1, plannerOpts) : undefined,
       )
       recipe.refinement.plans[String(steps)] = Object.fromEntries(
         r.record.plans.map((rec) => {

@@ -141,6 +141,7 @@ export function planFiles(input: PlanningInput): {
         evals: chosen.evals,
         moves: chosen.moves,
         shipped: chosen.shipped,
+        ...(chosen.from ? { from: chosen.from } : {}),
       })
   }
   records.sort((a, b) => a.budget - b.budget)

@@ -35,6 +35,8 @@ export const refinedPlanSchema = z
     evals: int.nonnegative(),
     moves: z.array(z.string()),
     shipped: z.enum(['refined', 'dp']),
+    /** the DP plan the shipped lineage started from; absent: the per-segment-order one ('dp') */
+    from: z.enum(['dp', 'dp-order1']).optional(),
   })
   .strict()
 export type RefinedPlan = z.infer<typeof refinedPlanSchema>
@@ -159,6 +161,7 @@ const hillClimbOptions = z
     classes: z.array(int.nonnegative()),
     maxEvals: int.positive(),
     selectSeeds: z.array(int.nonnegative()),
+    starts: z.array(z.enum(['dp', 'dp-order1'])).optional(),
   })
   .strict()
 

@@ -68,15 +68,25 @@ export async function finalImageMse(
   return total / judge.seeds.length
 }
 
+/** Where a refinement started: the per-segment-order DP plan, or the order-1-only DP plan. */
+export type StartFrom = 'dp' | 'dp-order1'
+
 /**
  * Refines `plans` at `budgets`; returns every plan (refined ones replaced where they won
  * selection) and the provenance record for the schedule.
+ *
+ * `order1Plans` (the order-1-only DP plans, every segment order 1) are a second start: the
+ * per-order DP charges order-2 segments with a stand-in for the key before the previous one
+ * (the tensor is 3-D), so where many late segments take order 2 it can be beaten by the plain
+ * order-1 plan. Each start is hill-climbed with `evals` runs; the candidate with the lowest
+ * error on the selection seeds (the starts and the climbs' results) ships.
  */
 export async function refinePlans(
   setup: RefineSetup,
   plans: readonly OrderedPlan[],
   budgets: readonly number[],
   tensors: OrderTensors,
+  order1Plans?: readonly { budget: number; keySteps: number[] }[],
 ): Promise<{ plans: OrderedPlan[]; record: NonNullable<Schedule['refinement']> }> {
   const out = plans.slice()
   const record: NonNullable<Schedule['refinement']> = {
@@ -86,48 +96,83 @@ export async function refinePlans(
     classes: [...setup.calibration.classes],
     maxEvals: setup.evals,
     selectSeeds: [...setup.selection.seeds],
+    ...(order1Plans ? { starts: ['dp', 'dp-order1'] as StartFrom[] } : {}),
     plans: [],
   }
+  const keyOf = (c: Candidate) => `${c.keySteps.join(',')}|${c.orders.join(',')}`
   for (const budget of budgets) {
     const at = out.findIndex((p) => p.budget === budget)
     if (at < 0) continue
-    const start: Candidate = { keySteps: out[at].keySteps.slice(), orders: out[at].orders.slice() }
+    const starts: { from: StartFrom; cand: Candidate }[] = [
+      { from: 'dp', cand: { keySteps: out[at].keySteps.slice(), orders: out[at].orders.slice() } },
+    ]
+    const o1 = order1Plans?.find((p) => p.budget === budget)
+    if (
+      o1 &&
+      keyOf({ keySteps: o1.keySteps, orders: o1.keySteps.map(() => 1) }) !== keyOf(starts[0].cand)
+    )
+      starts.push({
+        from: 'dp-order1',
+        cand: { keySteps: o1.keySteps.slice(), orders: o1.keySteps.map(() => 1) },
+      })
     const t0 = performance.now()
-    const r = await refine(start, {
-      steps: setup.steps,
-      forcedFirst: setup.forcedFirst,
-      orders: setup.orders,
-      maxEvals: setup.evals,
-      evaluate: (c) => finalImageMse(setup, setup.calibration, c),
-    })
-    let shipped: 'refined' | 'dp' = 'dp'
-    if (r.moves.length > 0) {
-      const [dp, refined] = [
-        await finalImageMse(setup, setup.selection, start),
-        await finalImageMse(setup, setup.selection, r.best),
-      ]
-      if (refined < dp) shipped = 'refined'
-      setup.log?.(
-        `K=${budget}: calibration MSE ${r.startError.toExponential(3)} -> ${r.error.toExponential(3)} in ${r.evals} runs (${r.moves.length} moves); selection ${dp.toExponential(3)} -> ${refined.toExponential(3)}: ship ${shipped}; ${((performance.now() - t0) / 1000).toFixed(0)} s`,
-      )
-    } else setup.log?.(`K=${budget}: no move improved the DP plan in ${r.evals} runs`)
-    if (shipped === 'refined') {
+    // every start climbed, then every distinct candidate judged on the selection seeds
+    const climbs = []
+    for (const s of starts) {
+      const r = await refine(s.cand, {
+        steps: setup.steps,
+        forcedFirst: setup.forcedFirst,
+        orders: setup.orders,
+        maxEvals: setup.evals,
+        evaluate: (c) => finalImageMse(setup, setup.calibration, c),
+      })
+      climbs.push({ ...s, r })
+    }
+    const selection = new Map<string, number>()
+    const selectErr = async (c: Candidate) => {
+      const k = keyOf(c)
+      if (!selection.has(k)) selection.set(k, await finalImageMse(setup, setup.selection, c))
+      return selection.get(k)!
+    }
+    let best = { climb: climbs[0], refined: false, error: Infinity }
+    for (const climb of climbs) {
+      for (const refined of [false, true]) {
+        if (refined && climb.r.moves.length === 0) continue
+        const e = await selectErr(refined ? climb.r.best : climb.cand)
+        if (e < best.error) best = { climb, refined, error: e }
+      }
+    }
+    const { climb, refined } = best
+    const chosen = refined ? climb.r.best : climb.cand
+    const shipped: 'refined' | 'dp' = refined ? 'refined' : 'dp'
+    setup.log?.(
+      `K=${budget}: ${climbs
+        .map(
+          (c) =>
+            `from ${c.from}: calibration MSE ${c.r.startError.toExponential(3)} -> ${c.r.error.toExponential(3)} in ${c.r.evals} runs (${c.r.moves.length} moves)`,
+        )
+        .join(
+          '; ',
+        )}; selection ${[...selection.values()].map((v) => v.toExponential(3)).join(', ')}: ship ${shipped} from ${climb.from}; ${((performance.now() - t0) / 1000).toFixed(0)} s`,
+    )
+    if (keyOf(chosen) !== keyOf(starts[0].cand)) {
       out[at] = {
         budget,
-        keySteps: r.best.keySteps,
-        orders: r.best.orders,
-        mask: maskOf(setup.steps, r.best.keySteps),
-        cost: orderedPathCost(tensors, r.best.keySteps, r.best.orders),
+        keySteps: chosen.keySteps,
+        orders: chosen.orders,
+        mask: maskOf(setup.steps, chosen.keySteps),
+        cost: orderedPathCost(tensors, chosen.keySteps, chosen.orders),
       }
     }
     const round = (v: number) => Number(v.toPrecision(6))
     record.plans.push({
       budget,
-      start,
-      startError: round(r.startError),
-      error: round(r.error),
-      evals: r.evals,
-      moves: r.moves.map((m) => m.move),
+      start: climb.cand,
+      ...(order1Plans ? { from: climb.from } : {}),
+      startError: round(climb.r.startError),
+      error: round(climb.r.error),
+      evals: climbs.reduce((n, c) => n + c.r.evals, 0),
+      moves: climb.r.moves.map((m) => m.move),
       shipped,
     })
   }

@@ -49,7 +49,9 @@ per-segment orders and closed-loop refinement (schema dpcache-schedule/v2):
                      calibration seeds, then ship it only if it also wins on the selection seeds;
                      the result is recorded in the recipe and replayed by later runs
   --refine-budgets L budgets to refine (default 4,5,6,8,10,13,17,25 scaled to N/50, deduplicated)
-  --refine-evals E   cached runs per budget, the start's included (default 20)
+  --refine-evals E   cached runs per budget and start, the start's included (default 20); with
+                     several --orders both the per-order and the order-1-only DP plans are starts,
+                     and the best of the starts and their climbs on the selection seeds ships
   --select-seed S    first selection seed; as many as calibration samples (default 80000)
 output:
   --out DIR          default schedules

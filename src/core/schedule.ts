@@ -53,6 +53,8 @@ export const refinementSchema = z
     maxEvals: z.number().int().positive(),
     /** seeds that decide between the DP plan and the refined one (disjoint from `seeds`) */
     selectSeeds: z.array(z.number().int().nonnegative()),
+    /** the DP plans each searched from, when more than one (scripts/lib/refine-plans.ts) */
+    starts: z.array(z.enum(['dp', 'dp-order1'])).optional(),
     plans: z.array(
       z
         .object({
@@ -66,6 +68,8 @@ export const refinementSchema = z
           moves: z.array(z.string()),
           /** which plan shipped: the refined one or the DP start */
           shipped: z.enum(['refined', 'dp']),
+          /** the DP plan the shipped lineage started from; absent: the per-segment-order one ('dp') */
+          from: z.enum(['dp', 'dp-order1']).optional(),
         })
         .strict(),
     ),
