@@ -94,6 +94,8 @@ const real: FeatureMoments | null = clf
 const key = (what: string, extra: object) => ({
   what,
   model: model.fingerprint,
+  // wasm and native cpu differ in the last bits: a cache is per backend
+  backend: values.backend,
   guidance,
   shift,
   ...extra,
