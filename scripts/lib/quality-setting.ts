@@ -12,7 +12,7 @@
  *   magcache         calibrated magnitude ratios, (retain, maxSkip) tuned, delta bisected to K
  *   easycache        transformation-rate rule, tau bisected to K
  *   lemica           lexicographic minimax path over final-image edge errors, reuse
- *   budcache         hill climbing over key sets on the final-image error, order 1
+ *   budcache         hill climbs over key sets on the final-image error, order 1, multi-start
  *   euler-k          K plain Euler steps
  */
 import type { Trajectory } from '../../src/core/pact.ts'
@@ -39,7 +39,8 @@ import {
   type TuneContext,
 } from './quality-methods.ts'
 import { finalImageMse } from './refine-plans.ts'
-import { refine } from './refine.ts'
+import { budcacheSearch } from './quality-budcache.ts'
+import type { Candidate } from './refine.ts'
 
 export const METHODS = [
   'dpcache',
@@ -174,29 +175,29 @@ export async function entriesFor(s: SettingInput, budget: number): Promise<Entry
   const lk = lemicaPath(n, budget, (i, j) => w[i * (n + 1) + j])
   if (lk) out.push({ method: 'lemica', recipe: keysRecipe(n, lk, 0) })
   else s.log(`lemica: no path with K=${budget} under the edge cap`)
-  // budcache: hill climbing from TaylorSeer-style keys, first floor(K/4) forced, order 1
-  const forced = Math.max(1, Math.floor(budget / 4))
-  const start = {
-    keySteps: taylorseerKeys(n, budget, forced),
-    orders: new Array<number>(budget).fill(1),
-  }
-  const judge = { seeds: s.cal.seeds, classes: s.cal.classes, references: s.cal.images }
-  const bud = await refine(start, {
+  // budcache: hill climbs over key sets (order 1, first floor(K/4) forced) from TaylorSeer's
+  // keys and then random ones until its run budget is spent, best climb on the tuning seeds
+  const mse = (judge: Parameters<typeof finalImageMse>[1]) => (c: Candidate) =>
+    finalImageMse(
+      { denoiser: s.denoiser, steps: n, guidance: s.guidance, shift: s.shift },
+      judge,
+      c,
+    )
+  const bud = await budcacheSearch({
     steps: n,
-    forcedFirst: forced,
-    orders: [],
-    maxEvals: s.budcacheEvals,
-    evaluate: (c) =>
-      finalImageMse(
-        { denoiser: s.denoiser, steps: n, guidance: s.guidance, shift: s.shift },
-        judge,
-        c,
-      ),
+    budget,
+    evals: s.budcacheEvals,
+    evaluate: mse({ seeds: s.cal.seeds, classes: s.cal.classes, references: s.cal.images }),
+    select: mse({
+      seeds: s.tune.cases.map((c) => c.seed),
+      classes: s.tune.cases.map((c) => c.class),
+      references: s.tune.references,
+    }),
   })
   out.push({
     method: 'budcache',
-    recipe: keysRecipe(n, bud.best.keySteps, 1),
-    setting: `${bud.evals} runs, ${bud.moves.length} moves`,
+    recipe: keysRecipe(n, bud.keySteps, 1),
+    setting: `${bud.runs} runs, ${bud.climbs} climbs`,
   })
   out.push({ method: 'euler-k', recipe: staticRecipe('1'.repeat(budget), 1) })
   // the tuning PSNR of every static entry, so "ship what wins on tuning seeds" can be checked
