@@ -5,7 +5,8 @@
  *
  *   npm run bench:quality -- [--model tiny-dit-mnist] [--seeds 0..29] [--classes 0..9]
  *     [--settings '50:4,5,6,8,10,13,17,25;20:4,8;28:6,10'] [--tune-seeds 8]
- *     [--budcache-evals E (default: the shipped refinement's runs)] [--backend wasm|cpu] [--lemica-seeds 2] [--lemica-cap C] [--json FILE] [--out FILE.md] [--cache DIR] [--warm-only]
+ *     [--budcache-evals E (default: the shipped refinement's runs)] [--backend wasm|cpu]
+ *     [--only budcache (the shipped row and these methods only: merge with scripts/quality-report.ts)] [--lemica-seeds 2] [--lemica-cap C] [--json FILE] [--out FILE.md] [--cache DIR] [--warm-only]
  *
  * Seeds: held-out as given (must avoid 80000.. and 90000..), tuning 80000.. (baseline tuning and
  * the schedules' ship/no-ship selection), calibration 90000.. (cost tensors, refinement,
@@ -31,7 +32,7 @@ import { lemicaWeights } from './lib/quality-lemica.ts'
 import { psnrs, runRecipe, staticRecipe, tuneScore, type Case } from './lib/quality-methods.ts'
 import { renderReport, type Row } from './lib/quality-report.ts'
 import { featureMoments, type FeatureMoments } from './lib/quality-score.ts'
-import { entriesFor } from './lib/quality-setting.ts'
+import { entriesFor, METHODS, type Method } from './lib/quality-setting.ts'
 import { paired, summarise } from './lib/quality-stats.ts'
 
 const { values } = parseArgs({
@@ -43,6 +44,7 @@ const { values } = parseArgs({
     'tune-seeds': { type: 'string', default: '8' },
     'budcache-evals': { type: 'string' },
     backend: { type: 'string', default: 'wasm' },
+    only: { type: 'string' },
     'lemica-seeds': { type: 'string', default: '2' },
     'lemica-cap': { type: 'string' },
     guidance: { type: 'string' },
@@ -56,6 +58,12 @@ const { values } = parseArgs({
     'warm-only': { type: 'boolean', default: false },
   },
 })
+function parseOnly(list: string): Method[] {
+  const names = list.split(',')
+  const bad = names.filter((n) => !(METHODS as readonly string[]).includes(n))
+  if (bad.length) throw new Error(`--only ${bad.join(',')}: expected some of ${METHODS.join(', ')}`)
+  return names as Method[]
+}
 const range = (s: string) => {
   const m = /^(\d+)\.\.(\d+)$/.exec(s)
   if (m) return Array.from({ length: Number(m[2]) - Number(m[1]) + 1 }, (_, k) => Number(m[1]) + k)
@@ -252,6 +260,7 @@ for (const { steps, budgets } of settings) {
     ablations,
     lemica: { weights: Float64Array.from(lem.weights[0][0]) },
     // the same number of cached runs as the shipped refinement had (every start's climb)
+    only: values.only ? parseOnly(values.only) : undefined,
     budcacheEvals: values['budcache-evals']
       ? Number(values['budcache-evals'])
       : (shipped.refinement?.maxEvals ?? 20) * (shipped.refinement?.starts?.length ?? 1),

@@ -2,6 +2,8 @@
  * Merges bench:quality JSON outputs (e.g. budgets run as separate processes) into one report.
  *
  *   npx tsx scripts/quality-report.ts a.json b.json > report.md
+ *
+ * A row of a later file replaces the same setting's row of the same method in an earlier one.
  */
 import { readFile } from 'node:fs/promises'
 import { renderReport, type Row } from './lib/quality-report.ts'
@@ -17,9 +19,12 @@ const parts = await Promise.all(
       JSON.parse(await readFile(f, 'utf8')) as { setup: Record<string, unknown>; results: Row[] },
   ),
 )
-const rows = parts
-  .flatMap((p) => p.results)
-  .sort((a, b) => b.steps - a.steps || a.budget - b.budget)
+// a later file's row replaces an earlier one of the same setting and method (a partial rerun,
+// bench:quality --only); the order of the methods within a budget is kept
+const byKey = new Map<string, Row>()
+for (const r of parts.flatMap((p) => p.results))
+  byKey.set(`${r.steps}/${r.budget}/${r.method}/${r.variant ?? ''}`, r)
+const rows = [...byKey.values()].sort((a, b) => b.steps - a.steps || a.budget - b.budget)
 const minutes = parts.map((p) => Number(p.setup.minutes ?? 0))
 process.stdout.write(
   renderReport(

@@ -87,6 +87,8 @@ export interface SettingInput {
   }[]
   lemica: { weights: Float64Array }
   budcacheEvals: number
+  /** rerun only these methods (besides the shipped row); undefined: all */
+  only?: readonly Method[]
   hidden: number
   log: (line: string) => void
 }
@@ -102,6 +104,8 @@ export async function entriesFor(s: SettingInput, budget: number): Promise<Entry
     recipe: keysRecipe(n, sh.keySteps, sh.order, sh.orders),
     setting: sh.orders ? `orders ${sh.orders.join('')}` : `order ${sh.order}`,
   })
+  // a partial rerun (bench:quality --only budcache): the shipped row, for the pairing, and BudCache
+  if (s.only) return s.only.includes('budcache') ? [...out, await budcacheEntry(s, budget)] : out
   for (const a of s.ablations) {
     const p = a.plans.get(budget)
     if (p)
@@ -175,6 +179,17 @@ export async function entriesFor(s: SettingInput, budget: number): Promise<Entry
   const lk = lemicaPath(n, budget, (i, j) => w[i * (n + 1) + j])
   if (lk) out.push({ method: 'lemica', recipe: keysRecipe(n, lk, 0) })
   else s.log(`lemica: no path with K=${budget} under the edge cap`)
+  out.push(await budcacheEntry(s, budget))
+  out.push({ method: 'euler-k', recipe: staticRecipe('1'.repeat(budget), 1) })
+  // the tuning PSNR of every static entry, so "ship what wins on tuning seeds" can be checked
+  return out
+}
+
+export { tuneScore }
+
+/** BudCache: hill climbs over key sets (scripts/lib/quality-budcache.ts). */
+async function budcacheEntry(s: SettingInput, budget: number): Promise<Entry> {
+  const n = s.steps
   // budcache: hill climbs over key sets (order 1, first floor(K/4) forced) from TaylorSeer's
   // keys and then random ones until its run budget is spent, best climb on the tuning seeds
   const mse = (judge: Parameters<typeof finalImageMse>[1]) => (c: Candidate) =>
@@ -194,14 +209,9 @@ export async function entriesFor(s: SettingInput, budget: number): Promise<Entry
       references: s.tune.references,
     }),
   })
-  out.push({
+  return {
     method: 'budcache',
     recipe: keysRecipe(n, bud.keySteps, 1),
-    setting: `${bud.runs} runs, ${bud.climbs} climbs`,
-  })
-  out.push({ method: 'euler-k', recipe: staticRecipe('1'.repeat(budget), 1) })
-  // the tuning PSNR of every static entry, so "ship what wins on tuning seeds" can be checked
-  return out
+    setting: `${bud.runs} runs, ${bud.climbs} climbs, ${bud.candidates} candidates`,
+  }
 }
-
-export { tuneScore }
