@@ -10,7 +10,8 @@ import { loadModel } from '../src/runtime/engine.ts'
 import { encode } from 'fast-png'
 import { fileScheduleStore } from '../src/runtime/schedule-files.ts'
 import { drawText, textWidth } from './lib/bitmap-font.ts'
-import { runRecipe, staticRecipe } from './lib/quality-methods.ts'
+import { taylorseerKeys } from './lib/quality-baselines.ts'
+import { keysRecipe, runRecipe, staticRecipe, type Recipe } from './lib/quality-methods.ts'
 import { uniformMask } from '../src/core/policy.ts'
 
 const { values } = parseArgs({
@@ -29,13 +30,16 @@ const schedule = await fileScheduleStore('schedules').get('tiny-dit-mnist', 50)
 const plan = schedule?.plans.find((p) => p.budget === budget)
 if (!schedule || !plan) throw new Error(`no shipped K=${budget} plan`)
 const cases = Array.from({ length: 10 }, (_, k) => ({ seed: Number(values.seed) + k, class: k }))
-const rows = [
+const rows: [string, Recipe][] = [
   ['full 50 steps', staticRecipe('1'.repeat(50), 1)],
   [`DPCache K=${budget}`, staticRecipe(plan.mask, schedule.forecaster.order, plan.orders)],
-  [`uniform + Taylor-2 K=${budget}`, staticRecipe(uniformMask(50, budget), 2)],
+  // the strongest simple competitors: diffusers' TaylorSeer cache (3 warm-up steps, the W
+  // tuned at K = 10 in bench:quality) and even keys with order-1 Taylor
+  [`TaylorSeer W=3 K=${budget}`, keysRecipe(50, taylorseerKeys(50, budget, 3), 1)],
+  [`uniform + Taylor-1 K=${budget}`, staticRecipe(uniformMask(50, budget), 1)],
   [`uniform reuse K=${budget}`, staticRecipe(uniformMask(50, budget), 0)],
   [`Euler ${budget} steps`, staticRecipe('1'.repeat(budget), 1)],
-] as const
+]
 const images: Float32Array[] = []
 for (const [label, recipe] of rows) {
   images.push(
