@@ -184,18 +184,18 @@ for (const { steps, budgets } of settings) {
       : { keySteps: p.keySteps, orders: p.orders ?? p.keySteps.map(() => f.order) }
     // a refinement may have started from the order-1-only DP plan (scripts/lib/refine-plans.ts)
     const fromOrder1 = rec?.from === 'dp-order1'
+    const o1 = dp1.find((d) => d.budget === p.budget)
+    const po = dp.find((d) => d.budget === p.budget)
     const got = fromOrder1
-      ? dp1.find((d) => d.budget === p.budget)
-      : dp.find((d) => d.budget === p.budget)
-    const gotOrders = fromOrder1
-      ? got?.keySteps.map(() => 1)
-      : f.orders
-        ? dp.find((d) => d.budget === p.budget)?.orders
-        : got?.keySteps.map(() => f.order)
+      ? o1 && { keySteps: o1.keySteps, orders: o1.keySteps.map(() => 1) }
+      : po && {
+          keySteps: po.keySteps,
+          orders: f.orders ? po.orders : po.keySteps.map(() => f.order),
+        }
     if (
       !got ||
       got.keySteps.join() !== want.keySteps.join() ||
-      gotOrders?.join() !== want.orders.join()
+      got.orders.join() !== want.orders.join()
     ) {
       throw new Error(
         `${steps} steps, K=${p.budget}: the DP plan differs from the shipped schedule's (recompute the schedules)`,
@@ -259,8 +259,8 @@ for (const { steps, budgets } of settings) {
     forcedFirst,
     ablations,
     lemica: { weights: Float64Array.from(lem.weights[0][0]) },
-    // the same number of cached runs as the shipped refinement had (every start's climb)
     only: values.only ? parseOnly(values.only) : undefined,
+    // the same number of cached runs as the shipped refinement had (every start's climb)
     budcacheEvals: values['budcache-evals']
       ? Number(values['budcache-evals'])
       : (shipped.refinement?.maxEvals ?? 20) * (shipped.refinement?.starts?.length ?? 1),

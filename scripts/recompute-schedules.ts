@@ -20,7 +20,7 @@ import cliProgress from 'cli-progress'
 import { toCacheDitConfig } from '../src/core/cache-dit.ts'
 import { parseNpy } from '../src/core/npy.ts'
 import { buildPact, buildPact4, type Pact } from '../src/core/pact.ts'
-import { parseSchedule } from '../src/core/schedule.ts'
+import { parseSchedule, REFINE_STARTS } from '../src/core/schedule.ts'
 import { loadModel } from '../src/runtime/engine.ts'
 import { planAllOrders } from '../src/core/planner-orders.ts'
 import { planAll } from '../src/core/planner.ts'
@@ -150,7 +150,7 @@ async function run(argv: readonly string[]): Promise<number> {
       classes: cases.classes,
       maxEvals: args.refine.evals,
       selectSeeds: select.seeds,
-      ...((args.orders?.length ?? 0) > 1 ? { starts: ['dp', 'dp-order1'] } : {}),
+      ...((args.orders?.length ?? 0) > 1 ? { starts: [...REFINE_STARTS] } : {}),
     }
     const old = args.recipe?.refinement
     // refining some step counts again keeps the recorded results of the others

@@ -190,8 +190,6 @@ export { tuneScore }
 /** BudCache: hill climbs over key sets (scripts/lib/quality-budcache.ts). */
 async function budcacheEntry(s: SettingInput, budget: number): Promise<Entry> {
   const n = s.steps
-  // budcache: hill climbs over key sets (order 1, first floor(K/4) forced) from TaylorSeer's
-  // keys and then random ones until its run budget is spent, best climb on the tuning seeds
   const mse = (judge: Parameters<typeof finalImageMse>[1]) => (c: Candidate) =>
     finalImageMse(
       { denoiser: s.denoiser, steps: n, guidance: s.guidance, shift: s.shift },

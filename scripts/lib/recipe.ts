@@ -16,7 +16,12 @@ import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { z } from 'zod'
 import { ERROR_METRICS, type ErrorMetric } from '../../src/core/pact.ts'
-import { MAX_STEPS, MODEL_ID_PATTERN, originSchema } from '../../src/core/schedule.ts'
+import {
+  MAX_STEPS,
+  MODEL_ID_PATTERN,
+  originSchema,
+  REFINE_STARTS,
+} from '../../src/core/schedule.ts'
 import { writeFileAtomic } from './atomic.ts'
 
 export const RECIPE_SCHEMA = 'dpcache-recipe/v1'
@@ -36,7 +41,7 @@ export const refinedPlanSchema = z
     moves: z.array(z.string()),
     shipped: z.enum(['refined', 'dp']),
     /** the DP plan the shipped lineage started from; absent: the per-segment-order one ('dp') */
-    from: z.enum(['dp', 'dp-order1']).optional(),
+    from: z.enum(REFINE_STARTS).optional(),
   })
   .strict()
 export type RefinedPlan = z.infer<typeof refinedPlanSchema>
@@ -161,7 +166,7 @@ const hillClimbOptions = z
     classes: z.array(int.nonnegative()),
     maxEvals: int.positive(),
     selectSeeds: z.array(int.nonnegative()),
-    starts: z.array(z.enum(['dp', 'dp-order1'])).optional(),
+    starts: z.array(z.enum(REFINE_STARTS)).optional(),
   })
   .strict()
 

@@ -13,7 +13,7 @@ import {
 import { maskOf } from '../../src/core/planner.ts'
 import { StaticMaskPolicy } from '../../src/core/policy.ts'
 import { sample, type Denoiser } from '../../src/core/sampler.ts'
-import type { Schedule } from '../../src/core/schedule.ts'
+import { REFINE_STARTS, type RefineStart, type Schedule } from '../../src/core/schedule.ts'
 import { flowEuler } from '../../src/core/solver.ts'
 import { refine, type Candidate } from './refine.ts'
 
@@ -68,9 +68,6 @@ export async function finalImageMse(
   return total / judge.seeds.length
 }
 
-/** Where a refinement started: the per-segment-order DP plan, or the order-1-only DP plan. */
-export type StartFrom = 'dp' | 'dp-order1'
-
 /**
  * Refines `plans` at `budgets`; returns every plan (refined ones replaced where they won
  * selection) and the provenance record for the schedule.
@@ -96,14 +93,14 @@ export async function refinePlans(
     classes: [...setup.calibration.classes],
     maxEvals: setup.evals,
     selectSeeds: [...setup.selection.seeds],
-    ...(order1Plans ? { starts: ['dp', 'dp-order1'] as StartFrom[] } : {}),
+    ...(order1Plans ? { starts: [...REFINE_STARTS] } : {}),
     plans: [],
   }
   const keyOf = (c: Candidate) => `${c.keySteps.join(',')}|${c.orders.join(',')}`
   for (const budget of budgets) {
     const at = out.findIndex((p) => p.budget === budget)
     if (at < 0) continue
-    const starts: { from: StartFrom; cand: Candidate }[] = [
+    const starts: { from: RefineStart; cand: Candidate }[] = [
       { from: 'dp', cand: { keySteps: out[at].keySteps.slice(), orders: out[at].orders.slice() } },
     ]
     const o1 = order1Plans?.find((p) => p.budget === budget)

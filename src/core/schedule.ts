@@ -42,6 +42,10 @@ export const planSchema = z
 
 const order = z.number().int().min(0).max(3)
 
+/** The DP plans a refinement may start from: per-segment orders, or order 1 only. */
+export const REFINE_STARTS = ['dp', 'dp-order1'] as const
+export type RefineStart = (typeof REFINE_STARTS)[number]
+
 /** How closed-loop refinement changed the DP plans (scripts/lib/refine.ts), for replay. */
 export const refinementSchema = z
   .object({
@@ -54,7 +58,7 @@ export const refinementSchema = z
     /** seeds that decide between the DP plan and the refined one (disjoint from `seeds`) */
     selectSeeds: z.array(z.number().int().nonnegative()),
     /** the DP plans each searched from, when more than one (scripts/lib/refine-plans.ts) */
-    starts: z.array(z.enum(['dp', 'dp-order1'])).optional(),
+    starts: z.array(z.enum(REFINE_STARTS)).optional(),
     plans: z.array(
       z
         .object({
@@ -69,7 +73,7 @@ export const refinementSchema = z
           /** which plan shipped: the refined one or the DP start */
           shipped: z.enum(['refined', 'dp']),
           /** the DP plan the shipped lineage started from; absent: the per-segment-order one ('dp') */
-          from: z.enum(['dp', 'dp-order1']).optional(),
+          from: z.enum(REFINE_STARTS).optional(),
         })
         .strict(),
     ),
