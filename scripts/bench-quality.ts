@@ -6,6 +6,7 @@
  *   npm run bench:quality -- [--model tiny-dit-mnist] [--seeds 0..29] [--classes 0..9]
  *     [--settings '50:4,5,6,8,10,13,17,25;20:4,8;28:6,10'] [--tune-seeds 8]
  *     [--budcache-evals E (default: the shipped refinement's runs)] [--backend wasm|cpu]
+ *     [--budcache-errors final-image-mse,final-image-log-mse (default: MSE plus the shipped refinement's)]
  *     [--only budcache (the shipped row and these methods only: merge with scripts/quality-report.ts)] [--lemica-seeds 2] [--lemica-cap C] [--json FILE] [--out FILE.md] [--cache DIR] [--warm-only]
  *
  * Seeds: held-out as given (must avoid 80000.. and 90000..), tuning 80000.. (baseline tuning and
@@ -21,6 +22,7 @@ import { parseNpy } from '../src/core/npy.ts'
 import { buildPact, type ErrorMetric } from '../src/core/pact.ts'
 import { planAllOrders } from '../src/core/planner-orders.ts'
 import { planAll } from '../src/core/planner.ts'
+import { REFINE_ERRORS, type RefineError } from '../src/core/schedule.ts'
 import { loadClassifier, type Classifier } from '../src/runtime/classifier.ts'
 import { loadModel } from '../src/runtime/engine.ts'
 import { fileScheduleStore } from '../src/runtime/schedule-files.ts'
@@ -43,6 +45,7 @@ const { values } = parseArgs({
     settings: { type: 'string', default: '50:4,5,6,8,10,13,17,25;20:4,8;28:6,10' },
     'tune-seeds': { type: 'string', default: '8' },
     'budcache-evals': { type: 'string' },
+    'budcache-errors': { type: 'string' },
     backend: { type: 'string', default: 'wasm' },
     only: { type: 'string' },
     'lemica-seeds': { type: 'string', default: '2' },
@@ -58,6 +61,24 @@ const { values } = parseArgs({
     'warm-only': { type: 'boolean', default: false },
   },
 })
+/**
+ * BudCache's judging errors: as given, else the method as specified (final-image MSE) plus the
+ * shipped refinement's error when that differs.
+ */
+function budcacheErrors(list: string | undefined, shippedError?: RefineError): RefineError[] {
+  if (list === undefined)
+    return shippedError && shippedError !== 'final-image-mse'
+      ? ['final-image-mse', shippedError]
+      : ['final-image-mse']
+  const names = list.split(',')
+  const bad = names.filter((n) => !(REFINE_ERRORS as readonly string[]).includes(n))
+  if (bad.length)
+    throw new Error(
+      `--budcache-errors ${bad.join(',')}: expected some of ${REFINE_ERRORS.join(', ')}`,
+    )
+  return names as RefineError[]
+}
+
 function parseOnly(list: string): Method[] {
   const names = list.split(',')
   const bad = names.filter((n) => !(METHODS as readonly string[]).includes(n))
@@ -179,6 +200,8 @@ for (const { steps, budgets } of settings) {
   const dp1 = planAll(pact1, { forcedFirst, maxJump: shipped.planner.maxJump })
   for (const p of shipped.plans) {
     const rec = shipped.refinement?.plans.find((r) => r.budget === p.budget)
+    // a climb from a random key set has no DP start to reproduce (its seed is (steps, budget))
+    if (rec?.from === 'random') continue
     const want = rec
       ? rec.start
       : { keySteps: p.keySteps, orders: p.orders ?? p.keySteps.map(() => f.order) }
@@ -260,10 +283,13 @@ for (const { steps, budgets } of settings) {
     ablations,
     lemica: { weights: Float64Array.from(lem.weights[0][0]) },
     only: values.only ? parseOnly(values.only) : undefined,
-    // the same number of cached runs as the shipped refinement had (every start's climb)
+    // the same number of cached runs as the shipped refinement had (every start's climb, and
+    // the climbs from random key sets)
     budcacheEvals: values['budcache-evals']
       ? Number(values['budcache-evals'])
-      : (shipped.refinement?.maxEvals ?? 20) * (shipped.refinement?.starts?.length ?? 1),
+      : (shipped.refinement?.maxEvals ?? 20) * (shipped.refinement?.starts?.length ?? 1) +
+        (shipped.refinement?.randomEvals ?? 0),
+    budcacheErrors: budcacheErrors(values['budcache-errors'], shipped.refinement?.error),
     hidden: model.denoiser.featureDims[model.denoiser.featureDims.length - 1],
     log,
   }

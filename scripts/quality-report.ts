@@ -3,10 +3,12 @@
  *
  *   npx tsx scripts/quality-report.ts a.json b.json > report.md
  *
- * A row of a later file replaces the same setting's row of the same method in an earlier one.
+ * A row of a later file replaces the same setting's row of the same method in an earlier one,
+ * and every row's paired difference is taken again against its setting's shipped row, so a
+ * rerun of the shipped plan alone (after the schedules change) re-pairs all the others.
  */
 import { readFile } from 'node:fs/promises'
-import { renderReport, type Row } from './lib/quality-report.ts'
+import { repairRows, renderReport, type Row } from './lib/quality-report.ts'
 
 const files = process.argv.slice(2)
 if (files.length === 0) {
@@ -24,7 +26,9 @@ const parts = await Promise.all(
 const byKey = new Map<string, Row>()
 for (const r of parts.flatMap((p) => p.results))
   byKey.set(`${r.steps}/${r.budget}/${r.method}/${r.variant ?? ''}`, r)
-const rows = [...byKey.values()].sort((a, b) => b.steps - a.steps || a.budget - b.budget)
+const rows = repairRows([...byKey.values()]).sort(
+  (a, b) => b.steps - a.steps || a.budget - b.budget,
+)
 const minutes = parts.map((p) => Number(p.setup.minutes ?? 0))
 process.stdout.write(
   renderReport(

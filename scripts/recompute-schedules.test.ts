@@ -55,6 +55,10 @@ describe('npm run schedules', () => {
       '3,4',
       '--refine-evals',
       '6',
+      '--refine-random-evals',
+      '8',
+      '--refine-error',
+      'log-mse',
     ]
     const [a, b] = [await tmp(), await tmp()]
     expect(await main([...args, '--out', a])).toBe(0)
@@ -72,17 +76,23 @@ describe('npm run schedules', () => {
     const rec = s.refinement!
     expect(rec).toMatchObject({
       method: 'hill-climb',
+      error: 'final-image-log-mse',
       seeds: [90000, 90001, 90002],
       selectSeeds: [80000, 80001, 80002],
       maxEvals: 6,
       // several orders: the order-1-only DP plan is searched from as well
       starts: ['dp', 'dp-order1'],
+      randomEvals: 8,
     })
     expect(rec.plans.map((p) => p.budget)).toEqual([3, 4])
     for (const r of rec.plans) {
-      expect(r.evals).toBeLessThanOrEqual(6 * 2)
-      expect(['dp', 'dp-order1']).toContain(r.from)
-      if (r.from === 'dp-order1') expect(r.start.orders.every((o) => o === 1)).toBe(true)
+      // each start's climb, then random climbs until fewer than 2 of their 8 runs are left
+      expect(r.evals).toBeGreaterThanOrEqual(1 + 7)
+      expect(r.evals).toBeLessThanOrEqual(6 * 2 + 8)
+      expect(['dp', 'dp-order1', 'random']).toContain(r.from)
+      if (r.from !== 'dp') expect(r.start.orders.every((o) => o === 1)).toBe(true)
+      // a random start competes only through its climbed result
+      if (r.from === 'random') expect(r.shipped).toBe('refined')
       expect(r.error).toBeLessThanOrEqual(r.startError)
       const plan = s.plans.find((p) => p.budget === r.budget)!
       if (r.shipped === 'dp')
@@ -283,6 +293,10 @@ describe('npm run schedules', () => {
       ],
       [['--model', 'm', '--steps', '10', '--cost', '4d', '--order', '1'], /--cost 4d/],
       [['--model', 'm', '--steps', '10', '--frobnicate'], /frobnicate/],
+      [
+        ['--model', 'm', '--steps', '10', '--refine', '--refine-error', 'psnr'],
+        /--refine-error must be one of mse, log-mse, got 'psnr'/,
+      ],
     ]
     const write = vi.mocked(process.stderr.write)
     for (const [argv, message] of cases) {

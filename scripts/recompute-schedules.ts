@@ -145,12 +145,13 @@ async function run(argv: readonly string[]): Promise<number> {
   const select = calibrationCases(args.samples, args.refine?.selectSeed ?? 80000, m.classes)
   if (args.refine) {
     const options = {
-      error: 'final-image-mse',
+      error: args.refine.error,
       seeds: cases.seeds,
       classes: cases.classes,
       maxEvals: args.refine.evals,
       selectSeeds: select.seeds,
       ...((args.orders?.length ?? 0) > 1 ? { starts: [...REFINE_STARTS] } : {}),
+      ...(args.refine.randomEvals ? { randomEvals: args.refine.randomEvals } : {}),
     }
     const old = args.recipe?.refinement
     // refining some step counts again keeps the recorded results of the others
@@ -225,6 +226,8 @@ async function run(argv: readonly string[]): Promise<number> {
           orders,
           forcedFirst: recipe.planner.forcedFirst,
           evals: args.refine.evals,
+          randomEvals: args.refine.randomEvals,
+          error: args.refine.error,
           log: (line) => process.stderr.write(`  ${line}\n`),
         },
         planAllOrders(tensors, plannerOpts),

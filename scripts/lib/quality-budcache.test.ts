@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { budcacheSearch, randomKeys } from './quality-budcache.ts'
+import { budcacheSearch } from './quality-budcache.ts'
 import type { Candidate } from './refine.ts'
 
 // a bumpy landscape: distance to a target key set plus a ripple that makes local optima
@@ -34,17 +34,5 @@ describe('budcacheSearch', () => {
     )
     const b = await budcacheSearch(opts)
     expect(b).toEqual(a)
-  })
-
-  it('draws sorted, distinct random keys after the forced steps', () => {
-    let x = 0
-    const next = () => ((x = (x * 9301 + 49297) % 233280), x / 233280)
-    for (let k = 0; k < 20; k++) {
-      const keys = randomKeys(30, 7, 2, next)
-      expect(keys.slice(0, 2)).toEqual([0, 1])
-      expect(new Set(keys).size).toBe(7)
-      expect(keys.every((t, m) => m === 0 || t > keys[m - 1])).toBe(true)
-      expect(keys.every((t) => t < 30)).toBe(true)
-    }
   })
 })

@@ -15,7 +15,7 @@
  * same keys.
  */
 import { taylorseerKeys } from './quality-baselines.ts'
-import { refine, type Candidate } from './refine.ts'
+import { randomKeys, refine, type Candidate } from './refine.ts'
 
 export interface BudcacheOptions {
   steps: number
@@ -39,7 +39,11 @@ export interface BudcacheResult {
 /** Runs after which a climb's state is also a candidate (early stopping, chosen on tuning seeds). */
 const CHECKPOINTS = [10, 20, 40, 80, 160]
 
-/** A small seeded generator (mulberry32): the random starts must be the same on every run. */
+/**
+ * A small seeded generator (mulberry32): the random starts must be the same on every run. The
+ * schedules' refinement draws from src/core/rng.ts instead; this one stays so that the benched
+ * BudCache rows replay exactly.
+ */
 function random(seed: number): () => number {
   let a = seed >>> 0
   return () => {
@@ -49,22 +53,6 @@ function random(seed: number): () => number {
     t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296
   }
-}
-
-/** Steps 0..forced-1, then budget-forced distinct steps drawn from forced..steps-1, sorted. */
-export function randomKeys(
-  steps: number,
-  budget: number,
-  forced: number,
-  next: () => number,
-): number[] {
-  const pool = Array.from({ length: steps - forced }, (_, k) => forced + k)
-  for (let k = pool.length - 1; k > 0; k--) {
-    const j = Math.floor(next() * (k + 1))
-    ;[pool[k], pool[j]] = [pool[j], pool[k]]
-  }
-  const rest = pool.slice(0, budget - forced).sort((a, b) => a - b)
-  return [...Array.from({ length: forced }, (_, t) => t), ...rest]
 }
 
 export async function budcacheSearch(o: BudcacheOptions): Promise<BudcacheResult> {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { headlines, renderReport, type Row } from './quality-report.ts'
+import { headlines, renderReport, repairRows, type Row } from './quality-report.ts'
 
 const row = (method: string, mean: number, diff?: number, se = 0.5, variant?: string): Row => ({
   steps: 50,
@@ -40,5 +40,26 @@ describe('headlines', () => {
     const [h] = headlines(rows.filter((r) => r.method !== 'dpcache-greedy'))
     expect(h.close).toEqual([])
     expect(h.met).toBe(true)
+  })
+})
+
+describe('repairRows', () => {
+  it("pairs every row against its own setting's shipped row, from the per-seed PSNRs", () => {
+    const at = (r: Row, steps: number, psnrs: number[]): Row => ({ ...r, steps, psnrs })
+    const rows = repairRows([
+      at(row('dpcache', 0), 50, [30, 32, 34]),
+      // a stale pairing from before the shipped row was rerun is replaced
+      at(row('budcache', 0, 9, 9), 50, [29, 31, 35]),
+      at(row('dpcache', 0), 20, [20, 20, 20]),
+      at(row('lemica', 0), 20, [19, 18, 20]),
+      // no shipped row at this setting: nothing to pair with
+      at(row('lemica', 0, 1), 28, [1, 2, 3]),
+    ])
+    expect(rows[0].paired).toBeNull()
+    expect(rows[1].paired!.diff).toBeCloseTo(1 / 3)
+    expect(rows[1].paired!.wins).toBeCloseTo(2 / 3)
+    expect(rows[1].paired!.se).toBeCloseTo(Math.sqrt(4 / 3 / 3))
+    expect(rows[3].paired!.diff).toBeCloseTo(1)
+    expect(rows[4].paired).toBeNull()
   })
 })

@@ -1,5 +1,5 @@
 /** Markdown tables for bench:quality: a headline per budget, then every row. */
-import type { Paired, Summary } from './quality-stats.ts'
+import { paired, type Paired, type Summary } from './quality-stats.ts'
 
 export interface Row extends Summary {
   steps: number
@@ -17,6 +17,22 @@ export interface Row extends Summary {
   /** shipped dpcache minus this row, per seed */
   paired: Paired | null
   psnrs: number[]
+}
+
+/**
+ * Every row paired again against its setting's shipped row (by the per-seed PSNRs), the way
+ * bench:quality pairs them; the shipped row itself and settings without one keep no pairing.
+ */
+export function repairRows(rows: readonly Row[]): Row[] {
+  const shipped = new Map(
+    rows
+      .filter((r) => r.method === 'dpcache' && !r.variant)
+      .map((r) => [`${r.steps}/${r.budget}`, r]),
+  )
+  return rows.map((r) => {
+    const ours = shipped.get(`${r.steps}/${r.budget}`)
+    return { ...r, paired: ours && ours !== r ? paired(ours.psnrs, r.psnrs) : null }
+  })
 }
 
 const f = (v: number | null | undefined, d: number) =>

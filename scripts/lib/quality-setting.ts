@@ -38,7 +38,8 @@ import {
   type Recipe,
   type TuneContext,
 } from './quality-methods.ts'
-import { finalImageMse } from './refine-plans.ts'
+import type { RefineError } from '../../src/core/schedule.ts'
+import { finalImageError } from './refine-plans.ts'
 import { budcacheSearch } from './quality-budcache.ts'
 import type { Candidate } from './refine.ts'
 
@@ -87,6 +88,12 @@ export interface SettingInput {
   }[]
   lemica: { weights: Float64Array }
   budcacheEvals: number
+  /**
+   * BudCache's judging errors, one row each: 'final-image-mse' is the method as specified (no
+   * variant); another (the shipped refinement's, when it differs) is a variant row, so the
+   * planners are compared on the same objective too.
+   */
+  budcacheErrors: readonly RefineError[]
   /** rerun only these methods (besides the shipped row); undefined: all */
   only?: readonly Method[]
   hidden: number
@@ -105,7 +112,8 @@ export async function entriesFor(s: SettingInput, budget: number): Promise<Entry
     setting: sh.orders ? `orders ${sh.orders.join('')}` : `order ${sh.order}`,
   })
   // a partial rerun (bench:quality --only budcache): the shipped row, for the pairing, and BudCache
-  if (s.only) return s.only.includes('budcache') ? [...out, await budcacheEntry(s, budget)] : out
+  if (s.only)
+    return s.only.includes('budcache') ? [...out, ...(await budcacheEntries(s, budget))] : out
   for (const a of s.ablations) {
     const p = a.plans.get(budget)
     if (p)
@@ -179,7 +187,7 @@ export async function entriesFor(s: SettingInput, budget: number): Promise<Entry
   const lk = lemicaPath(n, budget, (i, j) => w[i * (n + 1) + j])
   if (lk) out.push({ method: 'lemica', recipe: keysRecipe(n, lk, 0) })
   else s.log(`lemica: no path with K=${budget} under the edge cap`)
-  out.push(await budcacheEntry(s, budget))
+  out.push(...(await budcacheEntries(s, budget)))
   out.push({ method: 'euler-k', recipe: staticRecipe('1'.repeat(budget), 1) })
   // the tuning PSNR of every static entry, so "ship what wins on tuning seeds" can be checked
   return out
@@ -187,29 +195,35 @@ export async function entriesFor(s: SettingInput, budget: number): Promise<Entry
 
 export { tuneScore }
 
-/** BudCache: hill climbs over key sets (scripts/lib/quality-budcache.ts). */
-async function budcacheEntry(s: SettingInput, budget: number): Promise<Entry> {
+/** BudCache: hill climbs over key sets (scripts/lib/quality-budcache.ts), one row per error. */
+async function budcacheEntries(s: SettingInput, budget: number): Promise<Entry[]> {
   const n = s.steps
-  const mse = (judge: Parameters<typeof finalImageMse>[1]) => (c: Candidate) =>
-    finalImageMse(
-      { denoiser: s.denoiser, steps: n, guidance: s.guidance, shift: s.shift },
-      judge,
-      c,
-    )
-  const bud = await budcacheSearch({
-    steps: n,
-    budget,
-    evals: s.budcacheEvals,
-    evaluate: mse({ seeds: s.cal.seeds, classes: s.cal.classes, references: s.cal.images }),
-    select: mse({
-      seeds: s.tune.cases.map((c) => c.seed),
-      classes: s.tune.cases.map((c) => c.class),
-      references: s.tune.references,
-    }),
-  })
-  return {
-    method: 'budcache',
-    recipe: keysRecipe(n, bud.keySteps, 1),
-    setting: `${bud.runs} runs, ${bud.climbs} climbs, ${bud.candidates} candidates`,
+  const out: Entry[] = []
+  for (const error of s.budcacheErrors) {
+    const judged = (judge: Parameters<typeof finalImageError>[1]) => (c: Candidate) =>
+      finalImageError(
+        { denoiser: s.denoiser, steps: n, guidance: s.guidance, shift: s.shift },
+        judge,
+        c,
+        error,
+      )
+    const bud = await budcacheSearch({
+      steps: n,
+      budget,
+      evals: s.budcacheEvals,
+      evaluate: judged({ seeds: s.cal.seeds, classes: s.cal.classes, references: s.cal.images }),
+      select: judged({
+        seeds: s.tune.cases.map((c) => c.seed),
+        classes: s.tune.cases.map((c) => c.class),
+        references: s.tune.references,
+      }),
+    })
+    out.push({
+      method: 'budcache',
+      ...(error === 'final-image-mse' ? {} : { variant: `judged by ${error}` }),
+      recipe: keysRecipe(n, bud.keySteps, 1),
+      setting: `${bud.runs} runs, ${bud.climbs} climbs, ${bud.candidates} candidates`,
+    })
   }
+  return out
 }

@@ -20,6 +20,8 @@ import {
   MAX_STEPS,
   MODEL_ID_PATTERN,
   originSchema,
+  REFINE_ERRORS,
+  REFINE_ORIGINS,
   REFINE_STARTS,
 } from '../../src/core/schedule.ts'
 import { writeFileAtomic } from './atomic.ts'
@@ -35,13 +37,14 @@ export const refinedPlanSchema = z
     keySteps: keys,
     orders,
     start: z.object({ keySteps: keys, orders }).strict(),
-    startError: z.number().nonnegative(),
-    error: z.number().nonnegative(),
+    /** the judging error (a log-MSE is negative) */
+    startError: z.number(),
+    error: z.number(),
     evals: int.nonnegative(),
     moves: z.array(z.string()),
     shipped: z.enum(['refined', 'dp']),
-    /** the DP plan the shipped lineage started from; absent: the per-segment-order one ('dp') */
-    from: z.enum(REFINE_STARTS).optional(),
+    /** where the shipped lineage started; absent: the per-segment-order DP plan ('dp') */
+    from: z.enum(REFINE_ORIGINS).optional(),
   })
   .strict()
 export type RefinedPlan = z.infer<typeof refinedPlanSchema>
@@ -161,12 +164,13 @@ export function forecasterOf(r: Recipe) {
 
 const hillClimbOptions = z
   .object({
-    error: z.literal('final-image-mse'),
+    error: z.enum(REFINE_ERRORS),
     seeds: z.array(int.nonnegative()),
     classes: z.array(int.nonnegative()),
     maxEvals: int.positive(),
     selectSeeds: z.array(int.nonnegative()),
     starts: z.array(z.enum(REFINE_STARTS)).optional(),
+    randomEvals: int.positive().optional(),
   })
   .strict()
 

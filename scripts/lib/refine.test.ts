@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { neighbours, refine, type Candidate } from './refine.ts'
+import { neighbours, randomKeys, refine, type Candidate } from './refine.ts'
 
 // A synthetic error with a known optimum: distance of the keys and orders to a target plan.
 const target: Candidate = { keySteps: [0, 1, 5, 9, 14], orders: [0, 1, 1, 2, 2] }
@@ -37,6 +37,18 @@ describe('refine', () => {
       expect(cand.orders.length).toBe(5)
       cand.keySteps.forEach((t, m) => m > 0 && expect(t).toBeGreaterThan(cand.keySteps[m - 1]))
       expect(cand.keySteps[4]).toBeLessThan(20)
+    }
+  })
+
+  it('draws sorted, distinct random keys after the forced steps', () => {
+    let x = 0
+    const next = () => ((x = (x * 9301 + 49297) % 233280), x / 233280)
+    for (let k = 0; k < 20; k++) {
+      const keys = randomKeys(30, 7, 2, next)
+      expect(keys.slice(0, 2)).toEqual([0, 1])
+      expect(new Set(keys).size).toBe(7)
+      expect(keys.every((t, m) => m === 0 || t > keys[m - 1])).toBe(true)
+      expect(keys.every((t) => t < 30)).toBe(true)
     }
   })
 })

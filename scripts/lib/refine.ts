@@ -143,3 +143,19 @@ export async function refine(start: Candidate, opts: RefineOptions): Promise<Ref
   }
   return { start, startError, best, error, moves, evals }
 }
+
+/** Steps 0..forced-1, then budget-forced distinct steps drawn from forced..steps-1, sorted. */
+export function randomKeys(
+  steps: number,
+  budget: number,
+  forced: number,
+  next: () => number,
+): number[] {
+  const pool = Array.from({ length: steps - forced }, (_, k) => forced + k)
+  for (let k = pool.length - 1; k > 0; k--) {
+    const j = Math.floor(next() * (k + 1))
+    ;[pool[k], pool[j]] = [pool[j], pool[k]]
+  }
+  const rest = pool.slice(0, budget - forced).sort((a, b) => a - b)
+  return [...Array.from({ length: forced }, (_, t) => t), ...rest]
+}

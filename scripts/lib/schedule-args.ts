@@ -2,7 +2,7 @@
 import { parseArgs } from 'node:util'
 import { ERROR_METRICS, type ErrorMetric } from '../../src/core/pact.ts'
 import type { PlanOptions } from '../../src/core/planner.ts'
-import { MAX_STEPS, MODEL_ID_PATTERN } from '../../src/core/schedule.ts'
+import { MAX_STEPS, MODEL_ID_PATTERN, type RefineError } from '../../src/core/schedule.ts'
 import { BACKENDS, type Backend } from '../../src/runtime/ort.ts'
 import type { Recipe } from './recipe.ts'
 
@@ -52,6 +52,11 @@ per-segment orders and closed-loop refinement (schema dpcache-schedule/v2):
   --refine-evals E   cached runs per budget and start, the start's included (default 20); with
                      several --orders both the per-order and the order-1-only DP plans are starts,
                      and the best of the starts and their climbs on the selection seeds ships
+  --refine-error E   what a candidate is judged by on the calibration and selection seeds:
+                     mse (mean final-image MSE, default) or log-mse (mean of its log, i.e.
+                     mean per-image PSNR: one hard seed cannot outvote the rest)
+  --refine-random-evals R  more runs per budget for climbs from seeded random key sets, whose
+                     results compete in the same selection (default 0)
   --select-seed S    first selection seed; as many as calibration samples (default 80000)
 output:
   --out DIR          default schedules
@@ -74,7 +79,13 @@ export interface ScheduleArgs {
   replan: boolean
   /** per-segment orders to choose from (undefined: every segment uses `order`) */
   orders?: number[]
-  refine?: { budgets?: number[]; evals: number; selectSeed: number }
+  refine?: {
+    budgets?: number[]
+    evals: number
+    randomEvals: number
+    error: RefineError
+    selectSeed: number
+  }
   samples: number
   seed: number
   guidance?: number
@@ -94,6 +105,22 @@ function int(name: string, v: string | undefined, lo: number, hi: number): numbe
   if (!/^-?[0-9]+$/.test(v) || n < lo || n > hi)
     throw new UsageError(`--${name} must be an integer in [${lo}, ${hi}], got '${v}'`)
   return n
+}
+
+/** --refine-error's short names for the refinement's recorded error names. */
+const REFINE_ERROR_NAMES: Record<string, RefineError> = {
+  mse: 'final-image-mse',
+  'log-mse': 'final-image-log-mse',
+}
+
+function refineError(v: string | undefined): RefineError {
+  if (v === undefined) return 'final-image-mse'
+  const e = REFINE_ERROR_NAMES[v]
+  if (!e)
+    throw new UsageError(
+      `--refine-error must be one of ${Object.keys(REFINE_ERROR_NAMES).join(', ')}, got '${v}'`,
+    )
+  return e
 }
 
 const OPTIONS = {
@@ -127,6 +154,8 @@ const OPTIONS = {
   refine: { type: 'boolean' },
   'refine-budgets': { type: 'string' },
   'refine-evals': { type: 'string' },
+  'refine-random-evals': { type: 'string' },
+  'refine-error': { type: 'string' },
   'select-seed': { type: 'string' },
 } as const
 
@@ -274,6 +303,8 @@ export function parseScheduleArgs(argv: readonly string[], recipe?: Recipe): Sch
           refine: {
             budgets: list('refine-budgets', v['refine-budgets'], 1, maxN),
             evals: int('refine-evals', v['refine-evals'], 1, 100000) ?? 20,
+            randomEvals: int('refine-random-evals', v['refine-random-evals'], 0, 100000) ?? 0,
+            error: refineError(v['refine-error']),
             selectSeed: int('select-seed', v['select-seed'], 0, 2 ** 31) ?? 80000,
           },
         }

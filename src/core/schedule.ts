@@ -45,13 +45,23 @@ const order = z.number().int().min(0).max(3)
 /** The DP plans a refinement may start from: per-segment orders, or order 1 only. */
 export const REFINE_STARTS = ['dp', 'dp-order1'] as const
 export type RefineStart = (typeof REFINE_STARTS)[number]
+/**
+ * What a refinement judges a candidate by, over the judging seeds: the mean of the final
+ * images' MSE, or the mean of its logarithm (the per-image mean PSNR up to sign and scale, so
+ * one seed with a large error cannot outvote the rest).
+ */
+export const REFINE_ERRORS = ['final-image-mse', 'final-image-log-mse'] as const
+export type RefineError = (typeof REFINE_ERRORS)[number]
+/** Where a refined plan's climb began: a DP plan, or a seeded random key set. */
+export const REFINE_ORIGINS = [...REFINE_STARTS, 'random'] as const
+export type RefineOrigin = (typeof REFINE_ORIGINS)[number]
 
 /** How closed-loop refinement changed the DP plans (scripts/lib/refine.ts), for replay. */
 export const refinementSchema = z
   .object({
     method: z.literal('hill-climb'),
     /** what a candidate is judged by */
-    error: z.literal('final-image-mse'),
+    error: z.enum(REFINE_ERRORS),
     seeds: z.array(z.number().int().nonnegative()),
     classes: z.array(z.number().int().nonnegative()),
     maxEvals: z.number().int().positive(),
@@ -59,6 +69,8 @@ export const refinementSchema = z
     selectSeeds: z.array(z.number().int().nonnegative()),
     /** the DP plans each searched from, when more than one (scripts/lib/refine-plans.ts) */
     starts: z.array(z.enum(REFINE_STARTS)).optional(),
+    /** runs per budget spent on climbs from seeded random key sets, after the DP starts' */
+    randomEvals: z.number().int().positive().optional(),
     plans: z.array(
       z
         .object({
@@ -66,14 +78,15 @@ export const refinementSchema = z
           start: z
             .object({ keySteps: z.array(z.number().int().nonnegative()), orders: z.array(order) })
             .strict(),
-          startError: z.number().nonnegative(),
-          error: z.number().nonnegative(),
+          /** the judging error (a log-MSE is negative) */
+          startError: z.number(),
+          error: z.number(),
           evals: z.number().int().nonnegative(),
           moves: z.array(z.string()),
           /** which plan shipped: the refined one or the DP start */
           shipped: z.enum(['refined', 'dp']),
-          /** the DP plan the shipped lineage started from; absent: the per-segment-order one ('dp') */
-          from: z.enum(REFINE_STARTS).optional(),
+          /** where the shipped lineage started; absent: the per-segment-order DP plan ('dp') */
+          from: z.enum(REFINE_ORIGINS).optional(),
         })
         .strict(),
     ),
