@@ -82,10 +82,11 @@ export function renderReport(setup: Record<string, unknown>, rows: readonly Row[
     '|---|---|---|---|---|---|---|---|---|',
   )
   for (const h of headlines(rows)) {
-    const name = h.best.method + (h.best.variant ? ` (${h.best.variant})` : '')
+    const label = (r: Row) => r.method + (r.variant ? ` (${r.variant})` : '')
+    const name = label(h.best)
     const o = h.bestOutside
     out.push(
-      `| ${h.steps} | ${h.budget} | ${f(h.ours.mean, 2)} +- ${f(h.ours.se, 2)} | ${name} | ${f(h.best.mean, 2)} +- ${f(h.best.se, 2)} | ${signed(h.margin.diff, 2)} +- ${f(h.margin.se, 2)} | ${f(100 * h.margin.wins, 0)}% | ${h.close.join(', ') || 'none'} | ${o.method}: ${signed(o.paired!.diff, 2)} +- ${f(o.paired!.se, 2)} |`,
+      `| ${h.steps} | ${h.budget} | ${f(h.ours.mean, 2)} +- ${f(h.ours.se, 2)} | ${name} | ${f(h.best.mean, 2)} +- ${f(h.best.se, 2)} | ${signed(h.margin.diff, 2)} +- ${f(h.margin.se, 2)} | ${f(100 * h.margin.wins, 0)}% | ${h.close.join(', ') || 'none'} | ${label(o)}: ${signed(o.paired!.diff, 2)} +- ${f(o.paired!.se, 2)} |`,
     )
   }
   out.push('')
