@@ -1,9 +1,10 @@
 /**
  * Closed-loop refinement of a schedule's plans on a real model: each candidate is judged by the
  * error of its final images against the full-step images of the calibration seeds (the cached
- * run, exactly as the runtime samples it): their mean MSE, or the mean of its logarithm. A refined plan ships only if it
- * also beats the DP plan on separate selection seeds, so a plan fitted to the calibration
- * seeds' noise stays out. Deterministic: same model, seeds and budget give the same plans.
+ * run, exactly as the runtime samples it): their mean MSE, or the mean of its logarithm. A
+ * refined plan ships only if it also beats the DP plan on separate selection seeds, so a plan
+ * fitted to the calibration seeds' noise stays out. Deterministic: same model, seeds and budget
+ * give the same plans.
  */
 import {
   orderedPathCost,
