@@ -34,7 +34,7 @@ import { lemicaWeights } from './lib/quality-lemica.ts'
 import { psnrs, runRecipe, staticRecipe, tuneScore, type Case } from './lib/quality-methods.ts'
 import { renderReport, type Row } from './lib/quality-report.ts'
 import { featureMoments, type FeatureMoments } from './lib/quality-score.ts'
-import { entriesFor, METHODS, type Method } from './lib/quality-setting.ts'
+import { entriesFor, METHODS } from './lib/quality-setting.ts'
 import { paired, summarise } from './lib/quality-stats.ts'
 
 const { values } = parseArgs({
@@ -61,29 +61,24 @@ const { values } = parseArgs({
     'warm-only': { type: 'boolean', default: false },
   },
 })
+/** A comma-separated option whose every item must be one of `allowed`. */
+function choices<T extends string>(flag: string, list: string, allowed: readonly T[]): T[] {
+  const names = list.split(',')
+  const bad = names.filter((n) => !(allowed as readonly string[]).includes(n))
+  if (bad.length)
+    throw new Error(`--${flag} ${bad.join(',')}: expected some of ${allowed.join(', ')}`)
+  return names as T[]
+}
+
 /**
  * BudCache's judging errors: as given, else the method as specified (final-image MSE) plus the
  * shipped refinement's error when that differs.
  */
 function budcacheErrors(list: string | undefined, shippedError?: RefineError): RefineError[] {
-  if (list === undefined)
-    return shippedError && shippedError !== 'final-image-mse'
-      ? ['final-image-mse', shippedError]
-      : ['final-image-mse']
-  const names = list.split(',')
-  const bad = names.filter((n) => !(REFINE_ERRORS as readonly string[]).includes(n))
-  if (bad.length)
-    throw new Error(
-      `--budcache-errors ${bad.join(',')}: expected some of ${REFINE_ERRORS.join(', ')}`,
-    )
-  return names as RefineError[]
-}
-
-function parseOnly(list: string): Method[] {
-  const names = list.split(',')
-  const bad = names.filter((n) => !(METHODS as readonly string[]).includes(n))
-  if (bad.length) throw new Error(`--only ${bad.join(',')}: expected some of ${METHODS.join(', ')}`)
-  return names as Method[]
+  if (list !== undefined) return choices('budcache-errors', list, REFINE_ERRORS)
+  return shippedError && shippedError !== 'final-image-mse'
+    ? ['final-image-mse', shippedError]
+    : ['final-image-mse']
 }
 const range = (s: string) => {
   const m = /^(\d+)\.\.(\d+)$/.exec(s)
@@ -282,7 +277,7 @@ for (const { steps, budgets } of settings) {
     forcedFirst,
     ablations,
     lemica: { weights: Float64Array.from(lem.weights[0][0]) },
-    only: values.only ? parseOnly(values.only) : undefined,
+    only: values.only ? choices('only', values.only, METHODS) : undefined,
     // the same number of cached runs as the shipped refinement had (every start's climb, and
     // the climbs from random key sets)
     budcacheEvals: values['budcache-evals']

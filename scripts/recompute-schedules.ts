@@ -20,12 +20,12 @@ import cliProgress from 'cli-progress'
 import { toCacheDitConfig } from '../src/core/cache-dit.ts'
 import { parseNpy } from '../src/core/npy.ts'
 import { buildPact, buildPact4, type Pact } from '../src/core/pact.ts'
-import { parseSchedule, REFINE_STARTS } from '../src/core/schedule.ts'
+import { parseSchedule } from '../src/core/schedule.ts'
 import { loadModel } from '../src/runtime/engine.ts'
 import { planAllOrders } from '../src/core/planner-orders.ts'
 import { planAll } from '../src/core/planner.ts'
 import { calibrateFull, calibrationCases } from './lib/calibrate.ts'
-import { refinePlans } from './lib/refine-plans.ts'
+import { refinementOptions, refinePlans } from './lib/refine-plans.ts'
 import { runPlanning, writePlanned } from './lib/plan-and-write.ts'
 import { replanFiles } from './lib/replan.ts'
 import {
@@ -144,15 +144,11 @@ async function run(argv: readonly string[]): Promise<number> {
   const cases = calibrationCases(args.samples, args.seed, m.classes)
   const select = calibrationCases(args.samples, args.refine?.selectSeed ?? 80000, m.classes)
   if (args.refine) {
-    const options = {
-      error: args.refine.error,
-      seeds: cases.seeds,
-      classes: cases.classes,
-      maxEvals: args.refine.evals,
-      selectSeeds: select.seeds,
-      ...((args.orders?.length ?? 0) > 1 ? { starts: [...REFINE_STARTS] } : {}),
-      ...(args.refine.randomEvals ? { randomEvals: args.refine.randomEvals } : {}),
-    }
+    // several orders: the order-1-only DP plan is a second start (see the refinePlans call)
+    const options = refinementOptions(
+      { ...args.refine, calibration: cases, selection: select },
+      (args.orders?.length ?? 0) > 1,
+    )
     const old = args.recipe?.refinement
     // refining some step counts again keeps the recorded results of the others
     recipe.refinement = {

@@ -7,12 +7,12 @@
  * refinement has. So the rest of the budget goes to further climbs: the first from the forced
  * steps then even spacing (TaylorSeer's keys), the next from seeded random key sets, until the
  * runs are spent. A longer climb fits the calibration seeds more closely and can do worse on
- * new seeds (at K = 10 of 50 on the digit model the search without early stopping scored 33.17
- * dB on the held-out seeds, with it 36.23), so each climb's state after 10, 20, 40, 80, 160 and all of its runs
- * is a candidate too (replayed from the memo: no extra model runs), and the candidate best on
- * the tuning seeds wins: early stopping tuned like every other baseline's setting. The shipped
- * refinement picks among its starts and climbs on the same seeds. Deterministic: same inputs,
- * same keys.
+ * new seeds (at K = 10 of 50 on the digit model the search without early stopping scored
+ * 33.17 dB on the held-out seeds, with it 36.23), so each climb's state after 10, 20, 40, 80,
+ * 160 and all of its runs is a candidate too (replayed from the memo: no extra model runs), and
+ * the candidate best on the tuning seeds wins: early stopping tuned like every other
+ * baseline's setting. The shipped refinement picks among its starts and climbs on the same
+ * seeds. Deterministic: same inputs, same keys.
  */
 import { taylorseerKeys } from './quality-baselines.ts'
 import { randomKeys, refine, type Candidate } from './refine.ts'

@@ -85,6 +85,29 @@ export async function finalImageError(
 }
 
 /**
+ * How a refinement runs, as the recipe (`refinement.options`) and the schedule record it: one
+ * builder, so the recipe's comparison with a recorded run and the schedule agree. The key order
+ * is part of both files' bytes.
+ */
+export function refinementOptions(
+  s: Pick<RefineSetup, 'error' | 'evals' | 'randomEvals'> & {
+    calibration: Pick<Judge, 'seeds' | 'classes'>
+    selection: Pick<Judge, 'seeds'>
+  },
+  order1Start: boolean,
+) {
+  return {
+    error: s.error ?? ('final-image-mse' as RefineError),
+    seeds: [...s.calibration.seeds],
+    classes: [...s.calibration.classes],
+    maxEvals: s.evals,
+    selectSeeds: [...s.selection.seeds],
+    ...(order1Start ? { starts: [...REFINE_STARTS] } : {}),
+    ...(s.randomEvals ? { randomEvals: s.randomEvals } : {}),
+  }
+}
+
+/**
  * Refines `plans` at `budgets`; returns every plan (refined ones replaced where they won
  * selection) and the provenance record for the schedule.
  *
@@ -110,13 +133,7 @@ export async function refinePlans(
   const out = plans.slice()
   const record: NonNullable<Schedule['refinement']> = {
     method: 'hill-climb',
-    error: setup.error ?? 'final-image-mse',
-    seeds: [...setup.calibration.seeds],
-    classes: [...setup.calibration.classes],
-    maxEvals: setup.evals,
-    selectSeeds: [...setup.selection.seeds],
-    ...(order1Plans ? { starts: [...REFINE_STARTS] } : {}),
-    ...(setup.randomEvals ? { randomEvals: setup.randomEvals } : {}),
+    ...refinementOptions(setup, order1Plans !== undefined),
     plans: [],
   }
   const keyOf = (c: Candidate) => `${c.keySteps.join(',')}|${c.orders.join(',')}`
