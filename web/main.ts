@@ -77,17 +77,20 @@ const options = (sel: HTMLSelectElement, values: (string | number)[], pick?: str
   if (pick !== undefined && values.map(String).includes(String(pick))) sel.value = String(pick)
 }
 
-/** The request every run shares; results are kept per signature so stale ones never mix. */
-function params() {
-  return {
-    model: ui.model.value,
-    steps: Number(ui.steps.value),
-    class: Number(ui.cls.value),
-    seed: Number(ui.seed.value),
-    guidance: manifest!.defaultGuidance,
-  }
-}
-const key = (where: Where, b: number) => `${where}|${JSON.stringify(params())}|${b}`
+/** What the page has selected; results are kept per selection so stale ones never mix. */
+const selection = () => ({
+  model: ui.model.value,
+  steps: Number(ui.steps.value),
+  class: Number(ui.cls.value),
+  seed: Number(ui.seed.value),
+})
+/**
+ * The request every run shares (only a model with a manifest runs). The guidance follows from
+ * the model, so the results' key leaves it out: a schedule-only model, which has no manifest,
+ * can still look its (empty) results up.
+ */
+const params = () => ({ ...selection(), guidance: manifest!.defaultGuidance })
+const key = (where: Where, b: number) => `${where}|${JSON.stringify(selection())}|${b}`
 
 /** The model's manifest when this host serves its graphs; schedule-only models have none. */
 async function fetchManifest(id: string): Promise<Manifest | undefined> {
@@ -181,6 +184,8 @@ async function drawErrors() {
   )
   if ((await hexDigest('SHA-256', bytes)) !== s.calibration.pactSha256)
     throw new Error('cost tensor does not match the schedule')
+  // another model or step count was chosen meanwhile: its own call draws its curve
+  if (schedule !== s) return
   const npy = parseNpy(bytes)
   errorPoints = oneStepErrors(
     { steps: s.steps, data: Float64Array.from(npy.data) },

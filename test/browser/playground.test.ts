@@ -192,6 +192,8 @@ describe('playground in Chromium (wasm)', () => {
     expect(await page.isDisabled('#run-browser')).toBe(true)
     await page.waitForSelector('#error-plot path.line')
     expect(await page.locator('#key-axis rect.key').count()).toBeGreaterThan(0)
+    // still the resting line once the plan and the curve are drawn, not an error in its place
+    expect(await page.textContent('#status')).toMatch(/plans only/)
     await page.close()
   })
 
