@@ -142,6 +142,7 @@ export function planFiles(input: PlanningInput): {
         moves: chosen.moves,
         shipped: chosen.shipped,
         ...(chosen.from ? { from: chosen.from } : {}),
+        ...(chosen.stoppedAfter ? { stoppedAfter: chosen.stoppedAfter } : {}),
       })
   }
   records.sort((a, b) => a.budget - b.budget)

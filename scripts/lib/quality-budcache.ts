@@ -15,7 +15,7 @@
  * seeds. Deterministic: same inputs, same keys.
  */
 import { taylorseerKeys } from './quality-baselines.ts'
-import { randomKeys, refine, type Candidate } from './refine.ts'
+import { randomKeys, refine, stateAfter, type Candidate } from './refine.ts'
 
 export interface BudcacheOptions {
   steps: number
@@ -37,7 +37,7 @@ export interface BudcacheResult {
 }
 
 /** Runs after which a climb's state is also a candidate (early stopping, chosen on tuning seeds). */
-const CHECKPOINTS = [10, 20, 40, 80, 160]
+export const CHECKPOINTS = [10, 20, 40, 80, 160]
 
 /**
  * A small seeded generator (mulberry32): the random starts must be the same on every run. The
@@ -81,9 +81,8 @@ export async function budcacheSearch(o: BudcacheOptions): Promise<BudcacheResult
     const opts = { steps: o.steps, forcedFirst: forced, orders: [], evaluate }
     const r = await refine({ keySteps, orders }, { ...opts, maxEvals: o.evals - runs() })
     climbs++
-    // the same climb stopped earlier: a deterministic prefix, every run already in the memo
-    for (const stop of CHECKPOINTS.filter((c) => c < r.evals))
-      add((await refine({ keySteps, orders }, { ...opts, maxEvals: stop })).best)
+    // the same climb stopped earlier
+    for (const stop of CHECKPOINTS.filter((c) => c < r.evals)) add(stateAfter(r, stop).best)
     add(r.best)
   }
   let best = { keySteps: bests[0].keySteps, error: Infinity }

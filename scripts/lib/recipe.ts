@@ -45,6 +45,8 @@ export const refinedPlanSchema = z
     shipped: z.enum(['refined', 'dp']),
     /** where the shipped lineage started; absent: the per-segment-order DP plan ('dp') */
     from: z.enum(REFINE_ORIGINS).optional(),
+    /** the climb's state after this many of its runs shipped; absent: its end state */
+    stoppedAfter: int.positive().optional(),
   })
   .strict()
 export type RefinedPlan = z.infer<typeof refinedPlanSchema>
@@ -171,6 +173,7 @@ const hillClimbOptions = z
     selectSeeds: z.array(int.nonnegative()),
     starts: z.array(z.enum(REFINE_STARTS)).optional(),
     randomEvals: int.positive().optional(),
+    stops: z.array(int.positive()).optional(),
   })
   .strict()
 

@@ -22,7 +22,7 @@ import {
   type Schedule,
 } from '../../src/core/schedule.ts'
 import { flowEuler } from '../../src/core/solver.ts'
-import { randomKeys, refine, type Candidate, type RefineResult } from './refine.ts'
+import { randomKeys, refine, stateAfter, type Candidate, type RefineResult } from './refine.ts'
 
 export interface Judge {
   seeds: readonly number[]
@@ -48,6 +48,8 @@ export interface RefineSetup {
   evals: number
   /** runs per budget for climbs from seeded random key sets (0 or absent: none) */
   randomEvals?: number
+  /** runs after which each climb's state is a candidate in selection too (early stopping) */
+  stops?: readonly number[]
   log?: (line: string) => void
 }
 
@@ -90,7 +92,7 @@ export async function finalImageError(
  * is part of both files' bytes.
  */
 export function refinementOptions(
-  s: Pick<RefineSetup, 'error' | 'evals' | 'randomEvals'> & {
+  s: Pick<RefineSetup, 'error' | 'evals' | 'randomEvals' | 'stops'> & {
     calibration: Pick<Judge, 'seeds' | 'classes'>
     selection: Pick<Judge, 'seeds'>
   },
@@ -104,6 +106,7 @@ export function refinementOptions(
     selectSeeds: [...s.selection.seeds],
     ...(order1Start ? { starts: [...REFINE_STARTS] } : {}),
     ...(s.randomEvals ? { randomEvals: s.randomEvals } : {}),
+    ...(s.stops?.length ? { stops: [...s.stops] } : {}),
   }
 }
 
@@ -122,6 +125,12 @@ export function refinementOptions(
  * at small K a better one can lie elsewhere (fashion K = 6 of 50: +2.5 dB on held-out seeds in
  * a scratch run). Only their climbed results enter selection. The generator is seeded from
  * (steps, budget), so a rerun draws the same key sets.
+ *
+ * With `stops`, each climb's state after that many of its runs (where it differs from the
+ * start and the end) is a candidate in selection too: a climb that fits the calibration seeds
+ * longer can do worse on new ones, and the BudCache baseline picks its early-stopping point
+ * the same way. The states come from the climb's record, so they cost no model runs; only
+ * their selection runs.
  */
 export async function refinePlans(
   setup: RefineSetup,
@@ -182,18 +191,29 @@ export async function refinePlans(
         selection.set(k, await finalImageError(setup, setup.selection, c, setup.error))
       return selection.get(k)!
     }
-    let best = { climb: climbs[0], refined: false, error: Infinity }
+    // each climb's candidates: its start (a DP plan), its early-stopped states, its end
+    type State = ReturnType<typeof stateAfter> & { stoppedAfter?: number }
+    const statesOf = (climb: (typeof climbs)[number]) => {
+      const out: State[] = []
+      if (climb.from !== 'random') out.push(stateAfter(climb.r, 0))
+      for (const stop of setup.stops ?? []) {
+        const st = stateAfter(climb.r, stop)
+        if (st.moves.length > 0 && st.moves.length < climb.r.moves.length)
+          out.push({ ...st, stoppedAfter: stop })
+      }
+      if (climb.r.moves.length > 0) out.push(stateAfter(climb.r, climb.r.evals))
+      return out
+    }
+    let best = { climb: climbs[0], state: stateAfter(climbs[0].r, 0) as State, error: Infinity }
     for (const climb of climbs) {
-      for (const refined of [false, true]) {
-        if (refined && climb.r.moves.length === 0) continue
-        if (!refined && climb.from === 'random') continue
-        const e = await selectErr(refined ? climb.r.best : climb.cand)
-        if (e < best.error) best = { climb, refined, error: e }
+      for (const state of statesOf(climb)) {
+        const e = await selectErr(state.best)
+        if (e < best.error) best = { climb, state, error: e }
       }
     }
-    const { climb, refined } = best
-    const chosen = refined ? climb.r.best : climb.cand
-    const shipped: 'refined' | 'dp' = refined ? 'refined' : 'dp'
+    const { climb, state } = best
+    const chosen = state.best
+    const shipped: 'refined' | 'dp' = state.moves.length > 0 ? 'refined' : 'dp'
     setup.log?.(
       `K=${budget}: ${climbs
         .map(
@@ -202,7 +222,7 @@ export async function refinePlans(
         )
         .join(
           '; ',
-        )}; selection ${[...selection.values()].map((v) => v.toExponential(3)).join(', ')}: ship ${shipped} from ${climb.from}; ${((performance.now() - t0) / 1000).toFixed(0)} s`,
+        )}; selection ${[...selection.values()].map((v) => v.toExponential(3)).join(', ')}: ship ${shipped} from ${climb.from}${state.stoppedAfter ? ` stopped after ${state.stoppedAfter} runs` : ''}; ${((performance.now() - t0) / 1000).toFixed(0)} s`,
     )
     if (keyOf(chosen) !== keyOf(starts[0].cand)) {
       out[at] = {
@@ -219,10 +239,12 @@ export async function refinePlans(
       start: climb.cand,
       ...(order1Plans ? { from: climb.from } : {}),
       startError: round(climb.r.startError),
-      error: round(climb.r.error),
+      // the DP start shipped: the record keeps the climb's end, which lost selection
+      error: round(shipped === 'dp' ? climb.r.error : state.error),
       evals: climbs.reduce((n, c) => n + c.r.evals, 0),
-      moves: climb.r.moves.map((m) => m.move),
+      moves: (shipped === 'dp' ? climb.r.moves : state.moves).map((m) => m.move),
       shipped,
+      ...(state.stoppedAfter ? { stoppedAfter: state.stoppedAfter } : {}),
     })
   }
   return { plans: out, record }

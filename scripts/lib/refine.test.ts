@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { neighbours, randomKeys, refine, type Candidate } from './refine.ts'
+import { neighbours, randomKeys, refine, stateAfter, type Candidate } from './refine.ts'
 
 // A synthetic error with a known optimum: distance of the keys and orders to a target plan.
 const target: Candidate = { keySteps: [0, 1, 5, 9, 14], orders: [0, 1, 1, 2, 2] }
@@ -25,6 +25,22 @@ describe('refine', () => {
     const r = await refine(start, { ...opts, maxEvals: 6 })
     expect(r.evals).toBe(6)
     expect(r.error).toBeLessThanOrEqual(r.startError)
+  })
+
+  it('stateAfter(r, n) is the climb stopped after n runs, without running it again', async () => {
+    // a ripple makes the walk accept and reject moves in an irregular pattern
+    const bumpy = async (c: Candidate) =>
+      (await error(c)) + 2 * c.keySteps.filter((t) => t % 4 === 2).length
+    const start = { keySteps: [0, 1, 3, 12, 17], orders: [1, 1, 1, 1, 1] }
+    const full = await refine(start, { ...opts, evaluate: bumpy })
+    expect(full.moves.length).toBeGreaterThan(2)
+    for (let n = 1; n <= full.evals; n++) {
+      const stopped = await refine(start, { ...opts, evaluate: bumpy, maxEvals: n })
+      const s = stateAfter(full, n)
+      expect(s.best).toEqual(stopped.best)
+      expect(s.error).toBe(stopped.error)
+      expect(s.moves).toEqual(stopped.moves)
+    }
   })
 
   it('neighbours keep keys increasing, below N, and forced keys in place', () => {

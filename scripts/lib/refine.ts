@@ -33,6 +33,10 @@ export interface RefineOptions {
 export interface AcceptedMove {
   move: string
   error: number
+  /** the plan after this move */
+  cand: Candidate
+  /** runs spent when it was accepted, this one included */
+  evals: number
 }
 
 export interface RefineResult {
@@ -136,12 +140,28 @@ export async function refine(start: Candidate, opts: RefineOptions): Promise<Ref
     if (e < error) {
       best = cand
       error = e
-      moves.push({ move, error: e })
+      moves.push({ move, error: e, cand, evals })
       list = neighbours(best, opts)
       sinceImprovement = 0
     }
   }
   return { start, startError, best, error, moves, evals }
+}
+
+/**
+ * The climb stopped after `runs` runs: its best plan then, its error and the moves that led
+ * there. Exactly what `refine` with `maxEvals: runs` returns (the walk is deterministic and a
+ * plan judged before cannot improve on the best), without running it again.
+ */
+export function stateAfter(
+  r: RefineResult,
+  runs: number,
+): { best: Candidate; error: number; moves: AcceptedMove[] } {
+  const moves = r.moves.filter((m) => m.evals <= runs)
+  const last = moves.at(-1)
+  return last
+    ? { best: last.cand, error: last.error, moves }
+    : { best: r.start, error: r.startError, moves }
 }
 
 /** Steps 0..forced-1, then budget-forced distinct steps drawn from forced..steps-1, sorted. */

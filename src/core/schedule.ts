@@ -71,6 +71,8 @@ export const refinementSchema = z
     starts: z.array(z.enum(REFINE_STARTS)).optional(),
     /** runs per budget spent on climbs from seeded random key sets, after the DP starts' */
     randomEvals: z.number().int().positive().optional(),
+    /** runs after which each climb's state was a selection candidate too (early stopping) */
+    stops: z.array(z.number().int().positive()).optional(),
     plans: z.array(
       z
         .object({
@@ -87,6 +89,8 @@ export const refinementSchema = z
           shipped: z.enum(['refined', 'dp']),
           /** where the shipped lineage started; absent: the per-segment-order DP plan ('dp') */
           from: z.enum(REFINE_ORIGINS).optional(),
+          /** the climb's state after this many of its runs shipped; absent: its end state */
+          stoppedAfter: z.number().int().positive().optional(),
         })
         .strict(),
     ),

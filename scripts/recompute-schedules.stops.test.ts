@@ -1,0 +1,79 @@
+import { readFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
+import { parseSchedule, type Schedule } from '../src/core/schedule.ts'
+import { loadModel } from '../src/runtime/engine.ts'
+import { calibrateFull, calibrationCases } from './lib/calibrate.ts'
+import { finalImageError } from './lib/refine-plans.ts'
+import { tmp } from './lib/schedules-test-kit.ts'
+import { main } from './recompute-schedules.ts'
+
+const read = async (p: string) => new Uint8Array(await readFile(p))
+
+describe('npm run schedules --refine-stops', () => {
+  beforeEach(() => {
+    vi.spyOn(process.stderr, 'write').mockImplementation(() => true)
+  })
+  afterEach(() => vi.restoreAllMocks())
+
+  it('lets early-stopped climb states win selection, recorded, never worse on the selection seeds', async () => {
+    // 4 samples and 3 forced steps: a setting where an early-stopped state wins on the toy model
+    const args = [
+      '--models-dir',
+      'src/runtime/testdata',
+      '--model',
+      'toy-single',
+      '--samples',
+      '4',
+      '--forced-first',
+      '3',
+      '--steps',
+      '12',
+      '--orders',
+      '0,1,2',
+      '--refine',
+      '--refine-budgets',
+      '4,5',
+      '--refine-evals',
+      '30',
+      '--refine-random-evals',
+      '30',
+      '--refine-error',
+      'log-mse',
+    ]
+    const run = async (extra: string[]) => {
+      const dir = await tmp()
+      expect(await main([...args, ...extra, '--out', dir])).toBe(0)
+      const text = await readFile(join(dir, 'toy-single', '12.json'), 'utf8')
+      return parseSchedule(JSON.parse(text))
+    }
+    const plain = await run([])
+    const stopped = await run(['--refine-stops', '15,3,10,6'])
+    expect(plain.refinement).not.toHaveProperty('stops')
+    expect(stopped.refinement?.stops).toEqual([3, 6, 10, 15])
+    expect(plain.refinement?.plans.some((p) => p.stoppedAfter)).toBe(false)
+    const early = stopped.refinement!.plans.filter((p) => p.stoppedAfter)
+    expect(early.length).toBeGreaterThan(0)
+    for (const p of early) {
+      expect([3, 6, 10, 15]).toContain(p.stoppedAfter)
+      expect(p.shipped).toBe('refined')
+      expect(p.moves.length).toBeGreaterThan(0)
+    }
+
+    // a superset of candidates: on the selection seeds the shipped plan can only improve
+    const { denoiser } = await loadModel('src/runtime/testdata/toy-single', read)
+    const setup = { denoiser, steps: 12, guidance: stopped.calibration.guidance!, shift: 1 }
+    const select = calibrationCases(4, 80000, 10)
+    expect(stopped.refinement!.selectSeeds).toEqual(select.seeds)
+    const { images: references } = await calibrateFull(denoiser, { ...setup, ...select })
+    const judged = (s: Schedule, budget: number) => {
+      const p = s.plans.find((q) => q.budget === budget)!
+      const cand = { keySteps: p.keySteps, orders: p.orders! }
+      return finalImageError(setup, { ...select, references }, cand, 'final-image-log-mse')
+    }
+    for (const { budget } of early) {
+      const [a, b] = [await judged(plain, budget), await judged(stopped, budget)]
+      expect(b).toBeLessThan(a)
+    }
+  })
+})
