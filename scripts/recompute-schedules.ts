@@ -223,6 +223,7 @@ async function run(argv: readonly string[]): Promise<number> {
           forcedFirst: recipe.planner.forcedFirst,
           evals: args.refine.evals,
           randomEvals: args.refine.randomEvals,
+          randomKeysOnly: args.refine.randomKeysOnly,
           stops: args.refine.stops,
           error: args.refine.error,
           log: (line) => process.stderr.write(`  ${line}\n`),

@@ -173,6 +173,7 @@ const hillClimbOptions = z
     selectSeeds: z.array(int.nonnegative()),
     starts: z.array(z.enum(REFINE_STARTS)).optional(),
     randomEvals: int.positive().optional(),
+    randomKeysOnly: z.boolean().optional(),
     stops: z.array(int.positive()).optional(),
   })
   .strict()

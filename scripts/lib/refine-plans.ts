@@ -48,6 +48,8 @@ export interface RefineSetup {
   evals: number
   /** runs per budget for climbs from seeded random key sets (0 or absent: none) */
   randomEvals?: number
+  /** random climbs move keys only (every segment stays order 1), as the BudCache search does */
+  randomKeysOnly?: boolean
   /** runs after which each climb's state is a candidate in selection too (early stopping) */
   stops?: readonly number[]
   log?: (line: string) => void
@@ -92,7 +94,7 @@ export async function finalImageError(
  * is part of both files' bytes.
  */
 export function refinementOptions(
-  s: Pick<RefineSetup, 'error' | 'evals' | 'randomEvals' | 'stops'> & {
+  s: Pick<RefineSetup, 'error' | 'evals' | 'randomEvals' | 'randomKeysOnly' | 'stops'> & {
     calibration: Pick<Judge, 'seeds' | 'classes'>
     selection: Pick<Judge, 'seeds'>
   },
@@ -106,6 +108,7 @@ export function refinementOptions(
     selectSeeds: [...s.selection.seeds],
     ...(order1Start ? { starts: [...REFINE_STARTS] } : {}),
     ...(s.randomEvals ? { randomEvals: s.randomEvals } : {}),
+    ...(s.randomEvals && s.randomKeysOnly ? { randomKeysOnly: true } : {}),
     ...(s.stops?.length ? { stops: [...s.stops] } : {}),
   }
 }
@@ -123,7 +126,8 @@ export function refinementOptions(
  * `randomEvals` more runs go to climbs from seeded random key sets (every segment order 1 at
  * the start), one after another until the runs are spent: the DP starts sit in one basin, and
  * at small K a better one can lie elsewhere (fashion K = 6 of 50: +2.5 dB on held-out seeds in
- * a scratch run). Only their climbed results enter selection. The generator is seeded from
+ * a scratch run). With `randomKeysOnly` they move keys only, as the BudCache search does: a
+ * climb then needs fewer runs, so more of them fit. Only their climbed results enter selection. The generator is seeded from
  * (steps, budget), so a rerun draws the same key sets.
  *
  * With `stops`, each climb's state after that many of its runs (where it differs from the
@@ -164,11 +168,11 @@ export async function refinePlans(
     const t0 = performance.now()
     // every start climbed, then every distinct candidate judged on the selection seeds
     const climbs: { from: RefineOrigin; cand: Candidate; r: RefineResult }[] = []
-    const climbFrom = (cand: Candidate, maxEvals: number) =>
+    const climbFrom = (cand: Candidate, maxEvals: number, orders = setup.orders) =>
       refine(cand, {
         steps: setup.steps,
         forcedFirst: setup.forcedFirst,
-        orders: setup.orders,
+        orders,
         maxEvals,
         evaluate: (c) => finalImageError(setup, setup.calibration, c, setup.error),
       })
@@ -180,7 +184,11 @@ export async function refinePlans(
         rng.uniform(),
       )
       const cand = { keySteps, orders: keySteps.map(() => 1) }
-      const r = await climbFrom(cand, setup.randomEvals! - used)
+      const r = await climbFrom(
+        cand,
+        setup.randomEvals! - used,
+        setup.randomKeysOnly ? [] : setup.orders,
+      )
       used += r.evals
       climbs.push({ from: 'random', cand, r })
     }

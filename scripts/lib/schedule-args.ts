@@ -57,6 +57,7 @@ per-segment orders and closed-loop refinement (schema dpcache-schedule/v2):
                      mean per-image PSNR: one hard seed cannot outvote the rest)
   --refine-random-evals R  more runs per budget for climbs from seeded random key sets, whose
                      results compete in the same selection (default 0)
+  --refine-random-keys-only  random climbs move keys only, every segment order 1 (as BudCache)
   --refine-stops L   each climb's state after these many of its runs is a selection candidate
                      too, e.g. 10,20,40,80,160 (early stopping; default: only its end)
   --select-seed S    first selection seed; as many as calibration samples (default 80000)
@@ -85,6 +86,7 @@ export interface ScheduleArgs {
     budgets?: number[]
     evals: number
     randomEvals: number
+    randomKeysOnly: boolean
     /** runs after which a climb's state is a selection candidate too */
     stops: number[]
     error: RefineError
@@ -161,6 +163,7 @@ const OPTIONS = {
   'refine-random-evals': { type: 'string' },
   'refine-error': { type: 'string' },
   'refine-stops': { type: 'string' },
+  'refine-random-keys-only': { type: 'boolean' },
   'select-seed': { type: 'string' },
 } as const
 
@@ -309,6 +312,7 @@ export function parseScheduleArgs(argv: readonly string[], recipe?: Recipe): Sch
             budgets: list('refine-budgets', v['refine-budgets'], 1, maxN),
             evals: int('refine-evals', v['refine-evals'], 1, 100000) ?? 20,
             randomEvals: int('refine-random-evals', v['refine-random-evals'], 0, 100000) ?? 0,
+            randomKeysOnly: v['refine-random-keys-only'] ?? false,
             stops: list('refine-stops', v['refine-stops'], 1, 100000) ?? [],
             error: refineError(v['refine-error']),
             selectSeed: int('select-seed', v['select-seed'], 0, 2 ** 31) ?? 80000,

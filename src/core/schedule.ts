@@ -71,6 +71,8 @@ export const refinementSchema = z
     starts: z.array(z.enum(REFINE_STARTS)).optional(),
     /** runs per budget spent on climbs from seeded random key sets, after the DP starts' */
     randomEvals: z.number().int().positive().optional(),
+    /** the random climbs moved keys only (every segment order 1) */
+    randomKeysOnly: z.boolean().optional(),
     /** runs after which each climb's state was a selection candidate too (early stopping) */
     stops: z.array(z.number().int().positive()).optional(),
     plans: z.array(

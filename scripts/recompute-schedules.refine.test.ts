@@ -10,7 +10,7 @@ import { main } from './recompute-schedules.ts'
 
 const read = async (p: string) => new Uint8Array(await readFile(p))
 
-describe('npm run schedules --refine-stops', () => {
+describe('npm run schedules: refinement options', () => {
   beforeEach(() => {
     vi.spyOn(process.stderr, 'write').mockImplementation(() => true)
   })
@@ -74,6 +74,27 @@ describe('npm run schedules --refine-stops', () => {
     for (const { budget } of early) {
       const [a, b] = [await judged(plain, budget), await judged(stopped, budget)]
       expect(b).toBeLessThan(a)
+    }
+  })
+
+  it('--refine-random-keys-only: random climbs move keys only, every segment order 1', async () => {
+    const dir = await tmp()
+    const argv = [
+      ...['--models-dir', 'src/runtime/testdata', '--model', 'toy-single', '--samples', '4'],
+      ...['--forced-first', '1', '--steps', '12', '--orders', '0,1,2', '--refine'],
+      ...['--refine-budgets', '6,7', '--refine-evals', '10', '--refine-random-evals', '40'],
+      ...['--refine-error', 'log-mse', '--refine-random-keys-only', '--out', dir],
+    ]
+    expect(await main(argv)).toBe(0)
+    const text = await readFile(join(dir, 'toy-single', '12.json'), 'utf8')
+    const s = parseSchedule(JSON.parse(text))
+    expect(s.refinement?.randomKeysOnly).toBe(true)
+    // K = 7: a random climb wins on this toy setting; its plan keeps order 1 on every segment
+    const won = s.refinement!.plans.filter((p) => p.from === 'random')
+    expect(won.length).toBeGreaterThan(0)
+    for (const p of won) {
+      expect(p.moves.every((m) => m.startsWith('shift') || m.startsWith('move'))).toBe(true)
+      expect(s.plans.find((q) => q.budget === p.budget)!.orders!.every((o) => o === 1)).toBe(true)
     }
   })
 })
