@@ -41,6 +41,11 @@ describe('headlines', () => {
     expect(h.close).toEqual([])
     expect(h.met).toBe(true)
   })
+  it('has no headline for a setting with only DPCache rows (a --only dpcache run), and still renders', () => {
+    const shipped = rows.slice(0, 3)
+    expect(headlines(shipped)).toEqual([])
+    expect(renderReport({}, shipped)).toContain('| 50 | 10 | dpcache |')
+  })
 })
 
 describe('repairRows', () => {

@@ -47,16 +47,18 @@ const beats = (r: Row) => r.paired!.diff >= 2 * r.paired!.se && r.paired!.diff >
  * Per (steps, K): the shipped schedule against the best other method (by held-out mean PSNR;
  * the paper's greedy planner and the 2-D ablation count, the shipped plan's own ablations do
  * not), the methods it does not lead by two paired standard errors, and the best method that
- * is not a DPCache planner.
+ * is not a DPCache planner. A setting with no other method in `rows` (a bench run with
+ * `--only dpcache`, to be merged later) has no headline.
  */
 export function headlines(rows: readonly Row[]) {
   const keys = [...new Set(rows.map((r) => `${r.steps}/${r.budget}`))]
-  return keys.map((k) => {
+  return keys.flatMap((k) => {
     const here = rows.filter((r) => `${r.steps}/${r.budget}` === k)
     const ours = here.find((r) => r.method === 'dpcache' && !r.variant)!
     const others = here.filter((r) => r.method !== 'dpcache' && r.paired)
-    const best = others.reduce((b, r) => (r.mean > b.mean ? r : b), others[0])
     const outside = others.filter((r) => !isDpcache(r))
+    if (outside.length === 0) return []
+    const best = others.reduce((b, r) => (r.mean > b.mean ? r : b), others[0])
     const bestOutside = outside.reduce((b, r) => (r.mean > b.mean ? r : b), outside[0])
     const close = others.filter((r) => !beats(r))
     return {
