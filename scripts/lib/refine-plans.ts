@@ -127,8 +127,8 @@ export function refinementOptions(
  * the start), one after another until the runs are spent: the DP starts sit in one basin, and
  * at small K a better one can lie elsewhere (fashion K = 6 of 50: +2.5 dB on held-out seeds in
  * a scratch run). With `randomKeysOnly` they move keys only, as the BudCache search does: a
- * climb then needs fewer runs, so more of them fit. Only their climbed results enter selection. The generator is seeded from
- * (steps, budget), so a rerun draws the same key sets.
+ * climb then needs fewer runs, so more of them fit. Only their climbed results enter
+ * selection. The generator is seeded from (steps, budget), so a rerun draws the same key sets.
  *
  * With `stops`, each climb's state after that many of its runs (where it differs from the
  * start and the end) is a candidate in selection too: a climb that fits the calibration seeds
