@@ -6,7 +6,7 @@
  *   npm run bench:quality -- [--model tiny-dit-mnist] [--seeds 0..29] [--classes 0..9]
  *     [--settings '50:4,5,6,8,10,13,17,25;20:4,8;28:6,10'] [--tune-seeds 8]
  *     [--budcache-evals E (default: the shipped refinement's runs)] [--backend wasm|cpu]
- *     [--budcache-errors final-image-mse,final-image-log-mse (default: MSE plus the shipped refinement's)]
+ *     [--budcache-errors mse,log-mse (or their recorded names; default: MSE plus the shipped refinement's)]
  *     [--only budcache (the shipped row and these methods only: merge with scripts/quality-report.ts)] [--lemica-seeds 2] [--lemica-cap C] [--json FILE] [--out FILE.md] [--cache DIR] [--warm-only]
  *
  * Seeds: held-out as given (must avoid 80000.. and 90000..), tuning 80000.. (baseline tuning and
@@ -31,6 +31,7 @@ import { calibrateFull, calibrationCases } from './lib/calibrate.ts'
 import { loadHeldOut } from './lib/heldout.ts'
 import { cached } from './lib/quality-cache.ts'
 import { lemicaWeights } from './lib/quality-lemica.ts'
+import { refineErrorNamed } from './lib/schedule-args.ts'
 import { psnrs, runRecipe, staticRecipe, tuneScore, type Case } from './lib/quality-methods.ts'
 import { renderReport, type Row } from './lib/quality-report.ts'
 import { featureMoments, type FeatureMoments } from './lib/quality-score.ts'
@@ -70,12 +71,26 @@ function choices<T extends string>(flag: string, list: string, allowed: readonly
   return names as T[]
 }
 
+/** --budcache-errors: short (mse, log-mse) or recorded names. */
+function errorList(list: string): RefineError[] {
+  const names = list.split(',')
+  const bad = names.filter((n) => !refineErrorNamed(n))
+  if (bad.length)
+    throw new Error(
+      `--budcache-errors ${bad.join(',')}: expected some of mse, log-mse (or ${REFINE_ERRORS.join(', ')})`,
+    )
+  return names.map((n) => refineErrorNamed(n)!)
+}
+// checked before any model runs: a typo must not cost a calibration
+const onlyMethods = values.only ? choices('only', values.only, METHODS) : undefined
+const givenErrors = values['budcache-errors'] ? errorList(values['budcache-errors']) : undefined
+
 /**
  * BudCache's judging errors: as given, else the method as specified (final-image MSE) plus the
  * shipped refinement's error when that differs.
  */
-function budcacheErrors(list: string | undefined, shippedError?: RefineError): RefineError[] {
-  if (list !== undefined) return choices('budcache-errors', list, REFINE_ERRORS)
+function budcacheErrors(shippedError?: RefineError): RefineError[] {
+  if (givenErrors) return givenErrors
   return shippedError && shippedError !== 'final-image-mse'
     ? ['final-image-mse', shippedError]
     : ['final-image-mse']
@@ -277,14 +292,14 @@ for (const { steps, budgets } of settings) {
     forcedFirst,
     ablations,
     lemica: { weights: Float64Array.from(lem.weights[0][0]) },
-    only: values.only ? choices('only', values.only, METHODS) : undefined,
+    only: onlyMethods,
     // the same number of cached runs as the shipped refinement had (every start's climb, and
     // the climbs from random key sets)
     budcacheEvals: values['budcache-evals']
       ? Number(values['budcache-evals'])
       : (shipped.refinement?.maxEvals ?? 20) * (shipped.refinement?.starts?.length ?? 1) +
         (shipped.refinement?.randomEvals ?? 0),
-    budcacheErrors: budcacheErrors(values['budcache-errors'], shipped.refinement?.error),
+    budcacheErrors: budcacheErrors(shipped.refinement?.error),
     hidden: model.denoiser.featureDims[model.denoiser.featureDims.length - 1],
     log,
   }

@@ -295,7 +295,7 @@ describe('npm run schedules', () => {
       [['--model', 'm', '--steps', '10', '--frobnicate'], /frobnicate/],
       [
         ['--model', 'm', '--steps', '10', '--refine', '--refine-error', 'psnr'],
-        /--refine-error must be one of mse, log-mse, got 'psnr'/,
+        /--refine-error must be one of mse, log-mse, final-image-mse, final-image-log-mse, got 'psnr'/,
       ],
     ]
     const write = vi.mocked(process.stderr.write)

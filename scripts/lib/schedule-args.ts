@@ -2,7 +2,12 @@
 import { parseArgs } from 'node:util'
 import { ERROR_METRICS, type ErrorMetric } from '../../src/core/pact.ts'
 import type { PlanOptions } from '../../src/core/planner.ts'
-import { MAX_STEPS, MODEL_ID_PATTERN, type RefineError } from '../../src/core/schedule.ts'
+import {
+  MAX_STEPS,
+  MODEL_ID_PATTERN,
+  REFINE_ERRORS,
+  type RefineError,
+} from '../../src/core/schedule.ts'
 import { BACKENDS, type Backend } from '../../src/runtime/ort.ts'
 import type { Recipe } from './recipe.ts'
 
@@ -54,7 +59,8 @@ per-segment orders and closed-loop refinement (schema dpcache-schedule/v2):
                      and the best of the starts and their climbs on the selection seeds ships
   --refine-error E   what a candidate is judged by on the calibration and selection seeds:
                      mse (mean final-image MSE, default) or log-mse (mean of its log, i.e.
-                     mean per-image PSNR: one hard seed cannot outvote the rest)
+                     mean per-image PSNR: one hard seed cannot outvote the rest); the recorded
+                     names final-image-mse and final-image-log-mse work too
   --refine-random-evals R  more runs per budget for climbs from seeded random key sets, whose
                      results compete in the same selection (default 0)
   --refine-random-keys-only  random climbs move keys only, every segment order 1 (as BudCache)
@@ -113,15 +119,21 @@ function int(name: string, v: string | undefined, lo: number, hi: number): numbe
   return n
 }
 
-/** --refine-error's short names for the refinement's recorded error names. */
+/** The refinement errors' short names (mse, log-mse) beside their recorded names. */
 const REFINE_ERROR_NAMES: Record<string, RefineError> = {
   mse: 'final-image-mse',
   'log-mse': 'final-image-log-mse',
+  ...Object.fromEntries(REFINE_ERRORS.map((e) => [e, e])),
+}
+
+/** A refinement error by its short or its recorded name; undefined if it is neither. */
+export function refineErrorNamed(v: string): RefineError | undefined {
+  return Object.hasOwn(REFINE_ERROR_NAMES, v) ? REFINE_ERROR_NAMES[v] : undefined
 }
 
 function refineError(v: string | undefined): RefineError {
   if (v === undefined) return 'final-image-mse'
-  const e = REFINE_ERROR_NAMES[v]
+  const e = refineErrorNamed(v)
   if (!e)
     throw new UsageError(
       `--refine-error must be one of ${Object.keys(REFINE_ERROR_NAMES).join(', ')}, got '${v}'`,
