@@ -22,7 +22,7 @@ import { parseNpy } from '../src/core/npy.ts'
 import { buildPact, type ErrorMetric } from '../src/core/pact.ts'
 import { planAllOrders } from '../src/core/planner-orders.ts'
 import { planAll } from '../src/core/planner.ts'
-import { REFINE_ERRORS, type RefineError } from '../src/core/schedule.ts'
+import type { RefineError } from '../src/core/schedule.ts'
 import { loadClassifier, type Classifier } from '../src/runtime/classifier.ts'
 import { loadModel } from '../src/runtime/engine.ts'
 import { fileScheduleStore } from '../src/runtime/schedule-files.ts'
@@ -31,7 +31,7 @@ import { calibrateFull, calibrationCases } from './lib/calibrate.ts'
 import { loadHeldOut } from './lib/heldout.ts'
 import { cached } from './lib/quality-cache.ts'
 import { lemicaWeights } from './lib/quality-lemica.ts'
-import { refineErrorNamed } from './lib/schedule-args.ts'
+import { REFINE_ERROR_NAME_LIST, refineErrorNamed } from './lib/schedule-args.ts'
 import { psnrs, runRecipe, staticRecipe, tuneScore, type Case } from './lib/quality-methods.ts'
 import { renderReport, type Row } from './lib/quality-report.ts'
 import { featureMoments, type FeatureMoments } from './lib/quality-score.ts'
@@ -72,15 +72,8 @@ function choices<T extends string>(flag: string, list: string, allowed: readonly
 }
 
 /** --budcache-errors: short (mse, log-mse) or recorded names. */
-function errorList(list: string): RefineError[] {
-  const names = list.split(',')
-  const bad = names.filter((n) => !refineErrorNamed(n))
-  if (bad.length)
-    throw new Error(
-      `--budcache-errors ${bad.join(',')}: expected some of mse, log-mse (or ${REFINE_ERRORS.join(', ')})`,
-    )
-  return names.map((n) => refineErrorNamed(n)!)
-}
+const errorList = (list: string): RefineError[] =>
+  choices('budcache-errors', list, REFINE_ERROR_NAME_LIST).map((n) => refineErrorNamed(n)!)
 // checked before any model runs: a typo must not cost a calibration
 const onlyMethods = values.only ? choices('only', values.only, METHODS) : undefined
 const givenErrors = values['budcache-errors'] ? errorList(values['budcache-errors']) : undefined

@@ -9,7 +9,7 @@
  * runs are spent. A longer climb fits the calibration seeds more closely and can do worse on
  * new seeds (at K = 10 of 50 on the digit model the search without early stopping scored
  * 33.17 dB on the held-out seeds, with it 36.23), so each climb's state after 10, 20, 40, 80,
- * 160 and all of its runs is a candidate too (replayed from the memo: no extra model runs), and
+ * 160 and all of its runs is a candidate too (read from the climb's record: no extra model runs), and
  * the candidate best on the tuning seeds wins: early stopping tuned like every other
  * baseline's setting. The shipped refinement picks among its starts and climbs on the same
  * seeds. Deterministic: same inputs, same keys.
@@ -37,7 +37,7 @@ export interface BudcacheResult {
 }
 
 /** Runs after which a climb's state is also a candidate (early stopping, chosen on tuning seeds). */
-export const CHECKPOINTS = [10, 20, 40, 80, 160]
+const CHECKPOINTS = [10, 20, 40, 80, 160]
 
 /**
  * A small seeded generator (mulberry32): the random starts must be the same on every run. The

@@ -20,9 +20,8 @@ import {
   MAX_STEPS,
   MODEL_ID_PATTERN,
   originSchema,
-  REFINE_ERRORS,
   REFINE_ORIGINS,
-  REFINE_STARTS,
+  refinementSchema,
 } from '../../src/core/schedule.ts'
 import { writeFileAtomic } from './atomic.ts'
 
@@ -164,19 +163,8 @@ export function forecasterOf(r: Recipe) {
   }
 }
 
-const hillClimbOptions = z
-  .object({
-    error: z.enum(REFINE_ERRORS),
-    seeds: z.array(int.nonnegative()),
-    classes: z.array(int.nonnegative()),
-    maxEvals: int.positive(),
-    selectSeeds: z.array(int.nonnegative()),
-    starts: z.array(z.enum(REFINE_STARTS)).optional(),
-    randomEvals: int.positive().optional(),
-    randomKeysOnly: z.boolean().optional(),
-    stops: z.array(int.positive()).optional(),
-  })
-  .strict()
+/** A hill climb's recorded options: the schedule's refinement block without its results. */
+const hillClimbOptions = refinementSchema.omit({ method: true, plans: true })
 
 /** How a recorded hill-climb refinement ran, as the schedule records it; undefined for other methods. */
 export function hillClimb(r: Recipe) {

@@ -126,6 +126,8 @@ const REFINE_ERROR_NAMES: Record<string, RefineError> = {
   ...Object.fromEntries(REFINE_ERRORS.map((e) => [e, e])),
 }
 
+export const REFINE_ERROR_NAME_LIST = Object.keys(REFINE_ERROR_NAMES)
+
 /** A refinement error by its short or its recorded name; undefined if it is neither. */
 export function refineErrorNamed(v: string): RefineError | undefined {
   return Object.hasOwn(REFINE_ERROR_NAMES, v) ? REFINE_ERROR_NAMES[v] : undefined
@@ -136,7 +138,7 @@ function refineError(v: string | undefined): RefineError {
   const e = refineErrorNamed(v)
   if (!e)
     throw new UsageError(
-      `--refine-error must be one of ${Object.keys(REFINE_ERROR_NAMES).join(', ')}, got '${v}'`,
+      `--refine-error must be one of ${REFINE_ERROR_NAME_LIST.join(', ')}, got '${v}'`,
     )
   return e
 }
