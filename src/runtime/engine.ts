@@ -30,7 +30,7 @@ import {
   type GraphEntry,
   type Manifest,
 } from './manifest.ts'
-import { createGraphSession, ModelError, type OrtOptions } from './ort.ts'
+import { createGraphSession, ModelError, type GraphSession, type OrtOptions } from './ort.ts'
 import { SingleGraphDenoiser, TrunkHeadDenoiser } from './denoiser.ts'
 import { ScheduleRefusedError } from './schedule-store.ts'
 import { CostModel, servedRows, warmUp } from './warmup.ts'
@@ -142,6 +142,8 @@ export interface LoadedModel {
   manifest: Manifest
   denoiser: Denoiser
   fingerprint: string
+  /** frees the graphs' sessions (and their GPU buffers); the model cannot run after it */
+  release(): Promise<void>
 }
 
 /** Loads one model folder: manifest, hash-verified graphs, sessions, denoiser. */
@@ -154,13 +156,17 @@ export async function loadModel(
     JSON.parse(new TextDecoder().decode(await readFile(`${dir}/manifest.json`))),
     `${dir}/manifest.json`,
   )
-  const session = async (name: string, entry: GraphEntry) =>
-    createGraphSession(
+  const sessions: GraphSession[] = []
+  const session = async (name: string, entry: GraphEntry) => {
+    const s = await createGraphSession(
       await readVerifiedGraph(readFile, dir, manifest.id, entry),
       `${manifest.id}/${name}`,
       entry.inputs,
       ort,
     )
+    sessions.push(s)
+    return s
+  }
   const denoiser =
     manifest.kind === 'trunk-head'
       ? new TrunkHeadDenoiser(
@@ -169,7 +175,14 @@ export async function loadModel(
           await session('head', manifest.graphs.head),
         )
       : new SingleGraphDenoiser(manifest, await session('model', manifest.graphs.model))
-  return { manifest, denoiser, fingerprint: await modelFingerprint(manifest) }
+  return {
+    manifest,
+    denoiser,
+    fingerprint: await modelFingerprint(manifest),
+    release: async () => {
+      await Promise.all(sessions.map((s) => s.release()))
+    },
+  }
 }
 
 export interface EngineOptions extends OrtOptions {

@@ -39,15 +39,20 @@ for (const m of models) {
     async fn() {
       const run = async (backend: 'wasm' | 'webgpu') => {
         const model = await loadModel(m.dir, read, { backend })
-        const res = await sample(model.denoiser, flowEuler, {
-          steps: m.steps,
-          classes: [3, 7],
-          seeds: [1, 2],
-          guidance: 2,
-          order: 1,
-          policy: new StaticMaskPolicy(m.mask),
-        })
-        return res
+        try {
+          return await sample(model.denoiser, flowEuler, {
+            steps: m.steps,
+            classes: [3, 7],
+            seeds: [1, 2],
+            guidance: 2,
+            order: 1,
+            policy: new StaticMaskPolicy(m.mask),
+          })
+        } finally {
+          // a session left to process exit on the software adapter once aborted the test
+          // process ("double free or corruption") after every test had passed
+          await model.release()
+        }
       }
       const wasm = await run('wasm')
       const gpu = await run('webgpu')
