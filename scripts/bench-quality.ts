@@ -287,11 +287,12 @@ for (const { steps, budgets } of settings) {
     lemica: { weights: Float64Array.from(lem.weights[0][0]) },
     only: onlyMethods,
     // the same number of cached runs as the shipped refinement had (every start's climb, and
-    // the climbs from random key sets)
+    // the climbs from random key sets, the polish)
     budcacheEvals: values['budcache-evals']
       ? Number(values['budcache-evals'])
       : (shipped.refinement?.maxEvals ?? 20) * (shipped.refinement?.starts?.length ?? 1) +
-        (shipped.refinement?.randomEvals ?? 0),
+        (shipped.refinement?.randomEvals ?? 0) +
+        (shipped.refinement?.polishEvals ?? 0),
     budcacheErrors: budcacheErrors(shipped.refinement?.error),
     hidden: model.denoiser.featureDims[model.denoiser.featureDims.length - 1],
     log,

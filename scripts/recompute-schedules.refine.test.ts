@@ -97,4 +97,59 @@ describe('npm run schedules: refinement options', () => {
       expect(s.plans.find((q) => q.budget === p.budget)!.orders!.every((o) => o === 1)).toBe(true)
     }
   })
+
+  it('--refine-polish-evals: the selected plan climbs over orders too, and ships only if it wins selection', async () => {
+    const run = async (extra: string[]) => {
+      const dir = await tmp()
+      const argv = [
+        ...['--models-dir', 'src/runtime/testdata', '--model', 'toy-single', '--samples', '4'],
+        ...['--forced-first', '1', '--steps', '12', '--orders', '0,1,2', '--refine'],
+        ...['--refine-budgets', '5,6,7', '--refine-evals', '10', '--refine-random-evals', '40'],
+        ...['--refine-error', 'log-mse', '--refine-random-keys-only', '--out', dir, ...extra],
+      ]
+      expect(await main(argv)).toBe(0)
+      return parseSchedule(JSON.parse(await readFile(join(dir, 'toy-single', '12.json'), 'utf8')))
+    }
+    const plain = await run([])
+    const polished = await run(['--refine-polish-evals', '20'])
+    expect(plain.refinement).not.toHaveProperty('polishEvals')
+    expect(polished.refinement?.polishEvals).toBe(20)
+
+    const { denoiser } = await loadModel('src/runtime/testdata/toy-single', read)
+    const setup = { denoiser, steps: 12, guidance: polished.calibration.guidance!, shift: 1 }
+    const select = calibrationCases(4, 80000, 10)
+    const { images: references } = await calibrateFull(denoiser, { ...setup, ...select })
+    const planOf = (s: Schedule, budget: number) => {
+      const p = s.plans.find((q) => q.budget === budget)!
+      return { keySteps: p.keySteps, orders: p.orders! }
+    }
+    const judged = (s: Schedule, budget: number) =>
+      finalImageError(setup, { ...select, references }, planOf(s, budget), 'final-image-log-mse')
+    let shipped = 0
+    for (const rec of polished.refinement!.plans) {
+      const before = plain.refinement!.plans.find((p) => p.budget === rec.budget)!
+      // the polish runs after selection: the climbs and their record are the same
+      expect({ ...rec, evals: 0, polished: undefined, shipped: 0 }).toEqual({
+        ...before,
+        evals: 0,
+        shipped: 0,
+      })
+      expect(rec.evals).toBeGreaterThan(before.evals)
+      expect(rec.evals).toBeLessThanOrEqual(before.evals + 20)
+      if (!rec.polished) {
+        expect(planOf(polished, rec.budget)).toEqual(planOf(plain, rec.budget))
+        continue
+      }
+      shipped++
+      expect(rec.shipped).toBe('refined')
+      expect(rec.polished.moves.length).toBeGreaterThan(0)
+      expect(planOf(polished, rec.budget)).not.toEqual(planOf(plain, rec.budget))
+      expect(await judged(polished, rec.budget)).toBeLessThan(await judged(plain, rec.budget))
+    }
+    // on this toy setting K = 7 ships a polished plan that raises late segments to order 2
+    expect(shipped).toBeGreaterThan(0)
+    const k7 = polished.refinement!.plans.find((p) => p.budget === 7)!
+    expect(k7.polished?.moves.some((m) => m.startsWith('order'))).toBe(true)
+    expect(planOf(polished, 7).orders).toContain(2)
+  })
 })

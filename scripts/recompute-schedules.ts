@@ -225,6 +225,7 @@ async function run(argv: readonly string[]): Promise<number> {
           randomEvals: args.refine.randomEvals,
           randomKeysOnly: args.refine.randomKeysOnly,
           stops: args.refine.stops,
+          polishEvals: args.refine.polishEvals,
           error: args.refine.error,
           log: (line) => process.stderr.write(`  ${line}\n`),
         },

@@ -143,6 +143,7 @@ export function planFiles(input: PlanningInput): {
         shipped: chosen.shipped,
         ...(chosen.from ? { from: chosen.from } : {}),
         ...(chosen.stoppedAfter ? { stoppedAfter: chosen.stoppedAfter } : {}),
+        ...(chosen.polished ? { polished: chosen.polished } : {}),
       })
   }
   records.sort((a, b) => a.budget - b.budget)

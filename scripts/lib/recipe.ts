@@ -20,6 +20,7 @@ import {
   MAX_STEPS,
   MODEL_ID_PATTERN,
   originSchema,
+  polishedSchema,
   REFINE_ORIGINS,
   refinementSchema,
 } from '../../src/core/schedule.ts'
@@ -46,6 +47,7 @@ export const refinedPlanSchema = z
     from: z.enum(REFINE_ORIGINS).optional(),
     /** the climb's state after this many of its runs shipped; absent: its end state */
     stoppedAfter: int.positive().optional(),
+    polished: polishedSchema.optional(),
   })
   .strict()
 export type RefinedPlan = z.infer<typeof refinedPlanSchema>

@@ -64,6 +64,8 @@ per-segment orders and closed-loop refinement (schema dpcache-schedule/v2):
   --refine-random-evals R  more runs per budget for climbs from seeded random key sets, whose
                      results compete in the same selection (default 0)
   --refine-random-keys-only  random climbs move keys only, every segment order 1 (as BudCache)
+  --refine-polish-evals P  runs per budget for a climb over orders and keys from the selected
+                     plan; its end ships if it beats that plan on the selection seeds (default 0)
   --refine-stops L   each climb's state after these many of its runs is a selection candidate
                      too, e.g. 10,20,40,80,160 (early stopping; default: only its end)
   --select-seed S    first selection seed; as many as calibration samples (default 80000)
@@ -95,6 +97,8 @@ export interface ScheduleArgs {
     randomKeysOnly: boolean
     /** runs after which a climb's state is a selection candidate too */
     stops: number[]
+    /** runs for the polish climb from the selected plan (0: none) */
+    polishEvals: number
     error: RefineError
     selectSeed: number
   }
@@ -177,6 +181,7 @@ const OPTIONS = {
   'refine-random-evals': { type: 'string' },
   'refine-error': { type: 'string' },
   'refine-stops': { type: 'string' },
+  'refine-polish-evals': { type: 'string' },
   'refine-random-keys-only': { type: 'boolean' },
   'select-seed': { type: 'string' },
 } as const
@@ -328,6 +333,7 @@ export function parseScheduleArgs(argv: readonly string[], recipe?: Recipe): Sch
             randomEvals: int('refine-random-evals', v['refine-random-evals'], 0, 100000) ?? 0,
             randomKeysOnly: v['refine-random-keys-only'] ?? false,
             stops: list('refine-stops', v['refine-stops'], 1, 100000) ?? [],
+            polishEvals: int('refine-polish-evals', v['refine-polish-evals'], 0, 100000) ?? 0,
             error: refineError(v['refine-error']),
             selectSeed: int('select-seed', v['select-seed'], 0, 2 ** 31) ?? 80000,
           },

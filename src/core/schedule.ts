@@ -56,6 +56,9 @@ export type RefineError = (typeof REFINE_ERRORS)[number]
 export const REFINE_ORIGINS = [...REFINE_STARTS, 'random'] as const
 export type RefineOrigin = (typeof REFINE_ORIGINS)[number]
 
+/** The polish climb from the selected plan, when its end won selection over that plan. */
+export const polishedSchema = z.object({ moves: z.array(z.string()), error: z.number() }).strict()
+
 /** How closed-loop refinement changed the DP plans (scripts/lib/refine.ts), for replay. */
 export const refinementSchema = z
   .object({
@@ -75,6 +78,8 @@ export const refinementSchema = z
     randomKeysOnly: z.boolean().optional(),
     /** runs after which each climb's state was a selection candidate too (early stopping) */
     stops: z.array(z.number().int().positive()).optional(),
+    /** runs per budget for a climb over orders and keys from the selected plan (a polish) */
+    polishEvals: z.number().int().positive().optional(),
     plans: z.array(
       z
         .object({
@@ -93,6 +98,8 @@ export const refinementSchema = z
           from: z.enum(REFINE_ORIGINS).optional(),
           /** the climb's state after this many of its runs shipped; absent: its end state */
           stoppedAfter: z.number().int().positive().optional(),
+          /** the polish climb's moves and error, when its end shipped (after `moves`) */
+          polished: polishedSchema.optional(),
         })
         .strict(),
     ),
