@@ -98,6 +98,24 @@ describe('npm run schedules: refinement options', () => {
     }
   })
 
+  it('records a second start only when the order-1 DP plan is one (--orders 0,2 has none)', async () => {
+    const run = async (orders: string) => {
+      const dir = await tmp()
+      const argv = [
+        ...['--models-dir', 'src/runtime/testdata', '--model', 'toy-single', '--samples', '2'],
+        ...['--steps', '8', '--orders', orders, '--refine', '--refine-budgets', '3'],
+        ...['--refine-evals', '4', '--out', dir],
+      ]
+      expect(await main(argv)).toBe(0)
+      return parseSchedule(JSON.parse(await readFile(join(dir, 'toy-single', '8.json'), 'utf8')))
+    }
+    const without = await run('0,2')
+    expect(without.refinement).not.toHaveProperty('starts')
+    expect(without.refinement!.plans[0]).not.toHaveProperty('from')
+    const withOrder1 = await run('0,1,2')
+    expect(withOrder1.refinement?.starts).toEqual(['dp', 'dp-order1'])
+  })
+
   it('--refine-polish-evals: the selected plan climbs over orders too, and ships only if it wins selection', async () => {
     const run = async (extra: string[]) => {
       const dir = await tmp()

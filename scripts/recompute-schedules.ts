@@ -144,10 +144,11 @@ async function run(argv: readonly string[]): Promise<number> {
   const cases = calibrationCases(args.samples, args.seed, m.classes)
   const select = calibrationCases(args.samples, args.refine?.selectSeed ?? 80000, m.classes)
   if (args.refine) {
-    // several orders: the order-1-only DP plan is a second start (see the refinePlans call)
+    // several orders, order 1 among them: the order-1-only DP plan is a second start (see the
+    // refinePlans call)
     const options = refinementOptions(
       { ...args.refine, calibration: cases, selection: select },
-      (args.orders?.length ?? 0) > 1,
+      (args.orders?.length ?? 0) > 1 && args.orders!.includes(1),
     )
     const old = args.recipe?.refinement
     // refining some step counts again keeps the recorded results of the others
