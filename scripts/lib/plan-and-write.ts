@@ -132,19 +132,12 @@ export function planFiles(input: PlanningInput): {
           }
         : p,
     )
-    if (!Array.isArray(chosen))
-      records.push({
-        budget: Number(budget),
-        start: chosen.start,
-        startError: chosen.startError,
-        error: chosen.error,
-        evals: chosen.evals,
-        moves: chosen.moves,
-        shipped: chosen.shipped,
-        ...(chosen.from ? { from: chosen.from } : {}),
-        ...(chosen.stoppedAfter ? { stoppedAfter: chosen.stoppedAfter } : {}),
-        ...(chosen.polished ? { polished: chosen.polished } : {}),
-      })
+    if (!Array.isArray(chosen)) {
+      // the recipe's schema lists the provenance fields in the schedule's order, so the bytes
+      // of both files agree without naming each field here
+      const { keySteps: _k, orders: _o, ...provenance } = chosen
+      records.push({ budget: Number(budget), ...provenance })
+    }
   }
   records.sort((a, b) => a.budget - b.budget)
   const provenance = {
