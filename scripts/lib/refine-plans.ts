@@ -119,6 +119,61 @@ export function refinementOptions(
   }
 }
 
+const keyOf = (c: Candidate) => `${c.keySteps.join(',')}|${c.orders.join(',')}`
+
+type Climb = { from: RefineOrigin; cand: Candidate; r: RefineResult }
+type State = ReturnType<typeof stateAfter> & { stoppedAfter?: number }
+
+const climbFrom = (
+  setup: RefineSetup,
+  cand: Candidate,
+  maxEvals: number,
+  orders = setup.orders,
+): Promise<RefineResult> =>
+  refine(cand, {
+    steps: setup.steps,
+    forcedFirst: setup.forcedFirst,
+    orders,
+    maxEvals,
+    evaluate: (c) => finalImageError(setup, setup.calibration, c, setup.error),
+  })
+
+/** One budget's climbs: each DP start's, then random key sets' until their runs are spent. */
+async function climbsOf(
+  setup: RefineSetup,
+  budget: number,
+  starts: readonly { from: RefineOrigin; cand: Candidate }[],
+): Promise<Climb[]> {
+  const climbs: Climb[] = []
+  for (const s of starts) climbs.push({ ...s, r: await climbFrom(setup, s.cand, setup.evals) })
+  const rng = new Rng(setup.steps * 1009 + budget)
+  // a climb needs a couple of runs to move at all
+  for (let used = 0; (setup.randomEvals ?? 0) - used >= 2;) {
+    const keySteps = randomKeys(setup.steps, budget, Math.max(1, setup.forcedFirst), () =>
+      rng.uniform(),
+    )
+    const cand = { keySteps, orders: keySteps.map(() => 1) }
+    const orders = setup.randomKeysOnly ? [] : setup.orders
+    const r = await climbFrom(setup, cand, setup.randomEvals! - used, orders)
+    used += r.evals
+    climbs.push({ from: 'random', cand, r })
+  }
+  return climbs
+}
+
+/** A climb's selection candidates: its start (a DP plan), its early-stopped states, its end. */
+function statesOf(climb: Climb, stops: readonly number[] = []): State[] {
+  const out: State[] = []
+  if (climb.from !== 'random') out.push(stateAfter(climb.r, 0))
+  for (const stop of stops) {
+    const st = stateAfter(climb.r, stop)
+    if (st.moves.length > 0 && st.moves.length < climb.r.moves.length)
+      out.push({ ...st, stoppedAfter: stop })
+  }
+  if (climb.r.moves.length > 0) out.push(stateAfter(climb.r, climb.r.evals))
+  return out
+}
+
 /**
  * Refines `plans` at `budgets`; returns every plan (refined ones replaced where they won
  * selection) and the provenance record for the schedule.
@@ -161,7 +216,6 @@ export async function refinePlans(
     ...refinementOptions(setup, order1Plans !== undefined),
     plans: [],
   }
-  const keyOf = (c: Candidate) => `${c.keySteps.join(',')}|${c.orders.join(',')}`
   for (const budget of budgets) {
     const at = out.findIndex((p) => p.budget === budget)
     if (at < 0) continue
@@ -179,31 +233,7 @@ export async function refinePlans(
       })
     const t0 = performance.now()
     // every start climbed, then every distinct candidate judged on the selection seeds
-    const climbs: { from: RefineOrigin; cand: Candidate; r: RefineResult }[] = []
-    const climbFrom = (cand: Candidate, maxEvals: number, orders = setup.orders) =>
-      refine(cand, {
-        steps: setup.steps,
-        forcedFirst: setup.forcedFirst,
-        orders,
-        maxEvals,
-        evaluate: (c) => finalImageError(setup, setup.calibration, c, setup.error),
-      })
-    for (const s of starts) climbs.push({ ...s, r: await climbFrom(s.cand, setup.evals) })
-    const rng = new Rng(setup.steps * 1009 + budget)
-    // a climb needs a couple of runs to move at all
-    for (let used = 0; (setup.randomEvals ?? 0) - used >= 2;) {
-      const keySteps = randomKeys(setup.steps, budget, Math.max(1, setup.forcedFirst), () =>
-        rng.uniform(),
-      )
-      const cand = { keySteps, orders: keySteps.map(() => 1) }
-      const r = await climbFrom(
-        cand,
-        setup.randomEvals! - used,
-        setup.randomKeysOnly ? [] : setup.orders,
-      )
-      used += r.evals
-      climbs.push({ from: 'random', cand, r })
-    }
+    const climbs = await climbsOf(setup, budget, starts)
     const selection = new Map<string, number>()
     const selectErr = async (c: Candidate) => {
       const k = keyOf(c)
@@ -211,22 +241,9 @@ export async function refinePlans(
         selection.set(k, await finalImageError(setup, setup.selection, c, setup.error))
       return selection.get(k)!
     }
-    // each climb's candidates: its start (a DP plan), its early-stopped states, its end
-    type State = ReturnType<typeof stateAfter> & { stoppedAfter?: number }
-    const statesOf = (climb: (typeof climbs)[number]) => {
-      const out: State[] = []
-      if (climb.from !== 'random') out.push(stateAfter(climb.r, 0))
-      for (const stop of setup.stops ?? []) {
-        const st = stateAfter(climb.r, stop)
-        if (st.moves.length > 0 && st.moves.length < climb.r.moves.length)
-          out.push({ ...st, stoppedAfter: stop })
-      }
-      if (climb.r.moves.length > 0) out.push(stateAfter(climb.r, climb.r.evals))
-      return out
-    }
     let best = { climb: climbs[0], state: stateAfter(climbs[0].r, 0) as State, error: Infinity }
     for (const climb of climbs) {
-      for (const state of statesOf(climb)) {
+      for (const state of statesOf(climb, setup.stops)) {
         const e = await selectErr(state.best)
         if (e < best.error) best = { climb, state, error: e }
       }
@@ -236,7 +253,7 @@ export async function refinePlans(
     let polish: RefineResult | undefined
     let polishRuns = 0
     if ((setup.polishEvals ?? 0) >= 2) {
-      const r = await climbFrom(chosen, setup.polishEvals!)
+      const r = await climbFrom(setup, chosen, setup.polishEvals!)
       polishRuns = r.evals
       if (r.moves.length > 0 && (await selectErr(r.best)) < best.error) {
         polish = r
