@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { refineErrorNamed } from './schedule-args.ts'
+import { parseScheduleArgs, refineErrorNamed, UsageError } from './schedule-args.ts'
 
 describe('refineErrorNamed', () => {
   it('takes the short and the recorded names, and nothing else', () => {
@@ -9,5 +9,21 @@ describe('refineErrorNamed', () => {
     expect(refineErrorNamed('final-image-log-mse')).toBe('final-image-log-mse')
     for (const bad of ['psnr', 'MSE', '', 'toString', '__proto__'])
       expect(refineErrorNamed(bad)).toBeUndefined()
+  })
+})
+
+describe('climb run counts', () => {
+  const parse = (flag: string, n: string) =>
+    parseScheduleArgs(['--model', 'toy-single', '--steps', '12', '--refine', flag, n])
+  it('take 0 or at least 2 runs: one run could never move a climb, yet would be recorded', () => {
+    for (const flag of ['--refine-random-evals', '--refine-polish-evals']) {
+      expect(() => parse(flag, '1')).toThrow(UsageError)
+      expect(() => parse(flag, '1')).toThrow(/0 or at least 2/)
+      expect(() => parse(flag, '2.5')).toThrow(/must be an integer in \[0, 100000\]/)
+    }
+    expect(parse('--refine-random-evals', '0').refine?.randomEvals).toBe(0)
+    expect(parse('--refine-polish-evals', '2').refine?.polishEvals).toBe(2)
+    const none = parseScheduleArgs(['--model', 'toy-single', '--steps', '12', '--refine'])
+    expect(none.refine?.polishEvals).toBe(0)
   })
 })

@@ -123,6 +123,14 @@ function int(name: string, v: string | undefined, lo: number, hi: number): numbe
   return n
 }
 
+/** A climb's run count: 0 (none) or at least 2, since a climb needs two runs to move at all. */
+function climbRuns(name: string, v: string | undefined): number {
+  const n = int(name, v, 0, 100000) ?? 0
+  if (n === 1)
+    throw new UsageError(`--${name} must be 0 or at least 2 (a climb needs two runs), got '1'`)
+  return n
+}
+
 /** The refinement errors' short names (mse, log-mse) beside their recorded names. */
 const REFINE_ERROR_NAMES: Record<string, RefineError> = {
   mse: 'final-image-mse',
@@ -330,10 +338,10 @@ export function parseScheduleArgs(argv: readonly string[], recipe?: Recipe): Sch
           refine: {
             budgets: list('refine-budgets', v['refine-budgets'], 1, maxN),
             evals: int('refine-evals', v['refine-evals'], 1, 100000) ?? 20,
-            randomEvals: int('refine-random-evals', v['refine-random-evals'], 0, 100000) ?? 0,
+            randomEvals: climbRuns('refine-random-evals', v['refine-random-evals']),
             randomKeysOnly: v['refine-random-keys-only'] ?? false,
             stops: list('refine-stops', v['refine-stops'], 1, 100000) ?? [],
-            polishEvals: int('refine-polish-evals', v['refine-polish-evals'], 0, 100000) ?? 0,
+            polishEvals: climbRuns('refine-polish-evals', v['refine-polish-evals']),
             error: refineError(v['refine-error']),
             selectSeed: int('select-seed', v['select-seed'], 0, 2 ** 31) ?? 80000,
           },
