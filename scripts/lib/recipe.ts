@@ -20,8 +20,7 @@ import {
   MAX_STEPS,
   MODEL_ID_PATTERN,
   originSchema,
-  polishedSchema,
-  REFINE_ORIGINS,
+  refinedBudgetSchema,
   refinementSchema,
 } from '../../src/core/schedule.ts'
 import { writeFileAtomic } from './atomic.ts'
@@ -31,23 +30,18 @@ export const RECIPE_SCHEMA = 'dpcache-recipe/v1'
 const int = z.number().int()
 const keys = z.array(int.nonnegative()).min(1)
 const orders = z.array(int.min(0).max(3))
-/** One refined budget with its provenance (scripts/lib/refine-plans.ts), or just its key steps. */
+/**
+ * One refined budget with its provenance (scripts/lib/refine-plans.ts), or just its key steps:
+ * the plan, then the schedule's provenance record without its budget, in the schedule's key
+ * order (plan-and-write spreads it into the schedule as it stands). Its start must have keys.
+ */
+const { budget: _budget, ...provenance } = refinedBudgetSchema.shape
 export const refinedPlanSchema = z
   .object({
     keySteps: keys,
     orders,
+    ...provenance,
     start: z.object({ keySteps: keys, orders }).strict(),
-    /** the judging error (a log-MSE is negative) */
-    startError: z.number(),
-    error: z.number(),
-    evals: int.nonnegative(),
-    moves: z.array(z.string()),
-    shipped: z.enum(['refined', 'dp']),
-    /** where the shipped lineage started; absent: the per-segment-order DP plan ('dp') */
-    from: z.enum(REFINE_ORIGINS).optional(),
-    /** the climb's state after this many of its runs shipped; absent: its end state */
-    stoppedAfter: int.positive().optional(),
-    polished: polishedSchema.optional(),
   })
   .strict()
 export type RefinedPlan = z.infer<typeof refinedPlanSchema>

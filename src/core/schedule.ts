@@ -59,6 +59,29 @@ export type RefineOrigin = (typeof REFINE_ORIGINS)[number]
 /** The polish climb from the selected plan, when its end won selection over that plan. */
 export const polishedSchema = z.object({ moves: z.array(z.string()), error: z.number() }).strict()
 
+/** One refined budget's provenance: where its climb started, what it did, what shipped. */
+export const refinedBudgetSchema = z
+  .object({
+    budget: z.number().int().positive(),
+    start: z
+      .object({ keySteps: z.array(z.number().int().nonnegative()), orders: z.array(order) })
+      .strict(),
+    /** the judging error (a log-MSE is negative) */
+    startError: z.number(),
+    error: z.number(),
+    evals: z.number().int().nonnegative(),
+    moves: z.array(z.string()),
+    /** which plan shipped: the refined one or the DP start */
+    shipped: z.enum(['refined', 'dp']),
+    /** where the shipped lineage started; absent: the per-segment-order DP plan ('dp') */
+    from: z.enum(REFINE_ORIGINS).optional(),
+    /** the climb's state after this many of its runs shipped; absent: its end state */
+    stoppedAfter: z.number().int().positive().optional(),
+    /** the polish climb's moves and error, when its end shipped (after `moves`) */
+    polished: polishedSchema.optional(),
+  })
+  .strict()
+
 /** How closed-loop refinement changed the DP plans (scripts/lib/refine.ts), for replay. */
 export const refinementSchema = z
   .object({
@@ -80,29 +103,7 @@ export const refinementSchema = z
     stops: z.array(z.number().int().positive()).optional(),
     /** runs per budget for a climb over orders and keys from the selected plan (a polish) */
     polishEvals: z.number().int().positive().optional(),
-    plans: z.array(
-      z
-        .object({
-          budget: z.number().int().positive(),
-          start: z
-            .object({ keySteps: z.array(z.number().int().nonnegative()), orders: z.array(order) })
-            .strict(),
-          /** the judging error (a log-MSE is negative) */
-          startError: z.number(),
-          error: z.number(),
-          evals: z.number().int().nonnegative(),
-          moves: z.array(z.string()),
-          /** which plan shipped: the refined one or the DP start */
-          shipped: z.enum(['refined', 'dp']),
-          /** where the shipped lineage started; absent: the per-segment-order DP plan ('dp') */
-          from: z.enum(REFINE_ORIGINS).optional(),
-          /** the climb's state after this many of its runs shipped; absent: its end state */
-          stoppedAfter: z.number().int().positive().optional(),
-          /** the polish climb's moves and error, when its end shipped (after `moves`) */
-          polished: polishedSchema.optional(),
-        })
-        .strict(),
-    ),
+    plans: z.array(refinedBudgetSchema),
   })
   .strict()
 
