@@ -336,6 +336,7 @@ for (const { steps, budgets } of settings) {
         frechet,
         paired: reference && reference !== per ? paired(reference, per) : null,
         psnrs: per.map((p) => Number(p.toFixed(3))),
+        ...(e.recipe.keySteps ? { keySteps: [...e.recipe.keySteps] } : {}),
       }
       rows.push(row)
       log(

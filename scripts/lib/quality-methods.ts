@@ -19,6 +19,8 @@ export interface Recipe {
   policy: () => ComputePolicy
   /** adaptive policies decide per image, so they run one image at a time */
   perImage: boolean
+  /** static policies: the steps where the trunk runs (recorded with the bench's rows) */
+  keySteps?: readonly number[]
 }
 
 export type Case = { seed: number; class: number }
@@ -30,6 +32,7 @@ export function staticRecipe(mask: string, order: number, orders?: readonly numb
     orders,
     policy: () => new StaticMaskPolicy(mask),
     perImage: false,
+    keySteps: [...mask].flatMap((c, i) => (c === '1' ? [i] : [])),
   }
 }
 

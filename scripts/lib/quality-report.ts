@@ -17,6 +17,8 @@ export interface Row extends Summary {
   /** shipped dpcache minus this row, per seed */
   paired: Paired | null
   psnrs: number[]
+  /** the trunk's steps, for static methods (so plans can be compared across methods) */
+  keySteps?: number[]
 }
 
 /**
