@@ -7,7 +7,10 @@
  *     [--settings '50:4,5,6,8,10,13,17,25;20:4,8;28:6,10'] [--tune-seeds 8]
  *     [--budcache-evals E (default: the shipped refinement's runs)] [--backend wasm|cpu]
  *     [--budcache-errors mse,log-mse (or their recorded names; default: MSE plus the shipped refinement's)]
- *     [--only budcache (the shipped row and these methods only: merge with scripts/quality-report.ts)] [--lemica-seeds 2] [--lemica-cap C] [--json FILE] [--out FILE.md] [--cache DIR] [--warm-only]
+ *     [--budcache-spaces feature|shipped|both (forecasting the feature, as specified, and/or in a
+ *       v3 schedule's spaces, judged by the last of the errors; default both)]
+ *     [--only dpcache,budcache (the shipped row and these methods only, dpcache: its ablations;
+ *       merge with scripts/quality-report.ts)] [--lemica-seeds 2] [--lemica-cap C] [--json FILE] [--out FILE.md] [--cache DIR] [--warm-only]
  *
  * Seeds: held-out as given (must avoid 80000.. and 90000..), tuning 80000.. (baseline tuning and
  * the schedules' ship/no-ship selection), calibration 90000.. (cost tensors, refinement,
@@ -35,7 +38,7 @@ import { REFINE_ERROR_NAME_LIST, refineErrorNamed } from './lib/schedule-args.ts
 import { psnrs, runRecipe, staticRecipe, tuneScore, type Case } from './lib/quality-methods.ts'
 import { renderReport, type Row } from './lib/quality-report.ts'
 import { featureMoments, type FeatureMoments } from './lib/quality-score.ts'
-import { entriesFor, METHODS } from './lib/quality-setting.ts'
+import { entriesFor, METHODS, type SettingInput } from './lib/quality-setting.ts'
 import { paired, summarise } from './lib/quality-stats.ts'
 
 const { values } = parseArgs({
@@ -47,6 +50,7 @@ const { values } = parseArgs({
     'tune-seeds': { type: 'string', default: '8' },
     'budcache-evals': { type: 'string' },
     'budcache-errors': { type: 'string' },
+    'budcache-spaces': { type: 'string', default: 'both' },
     backend: { type: 'string', default: 'wasm' },
     only: { type: 'string' },
     'lemica-seeds': { type: 'string', default: '2' },
@@ -77,6 +81,11 @@ const errorList = (list: string): RefineError[] =>
 // checked before any model runs: a typo must not cost a calibration
 const onlyMethods = values.only ? choices('only', values.only, METHODS) : undefined
 const givenErrors = values['budcache-errors'] ? errorList(values['budcache-errors']) : undefined
+const [budcacheSpaces] = choices('budcache-spaces', values['budcache-spaces']!, [
+  'feature',
+  'shipped',
+  'both',
+] as const)
 
 /**
  * BudCache's judging errors: as given, else the method as specified (final-image MSE) plus the
@@ -240,9 +249,21 @@ for (const { steps, budgets } of settings) {
     list: { budget: number; keySteps: number[]; orders?: number[] }[],
     order: number,
   ) => new Map(list.map((p) => [p.budget, { keySteps: p.keySteps, orders: p.orders, order }]))
-  const ablations = [{ label: 'DP, order 1 only (v1 recipe)', plans: plansOf(dp1, 1) }]
+  const ablations: SettingInput['ablations'] = [
+    { label: 'DP, order 1 only (v1 recipe)', plans: plansOf(dp1, 1) },
+  ]
   if (f.orders)
-    ablations.push({ label: 'DP, per-segment orders, not refined', plans: plansOf(dp, f.order) })
+    ablations.push({
+      label: 'DP, per-segment orders, not refined',
+      plans: plansOf(dp, f.order),
+      spaces: f.spaces,
+    })
+  // what the forecast spaces alone buy: the shipped plans, forecasting the feature only
+  if (f.spaces)
+    ablations.push({
+      label: 'shipped plans, forecast feature only',
+      plans: plansOf(shipped.plans, f.order),
+    })
   // 3. LeMiCa's edge weights on the first calibration seeds, edges capped just above N / min K
   const lemSeeds = Number(values['lemica-seeds'])
   const cap = values['lemica-cap']
@@ -281,6 +302,7 @@ for (const { steps, budgets } of settings) {
     tune: { denoiser: model.denoiser, cases: tuneCases, references: tuneRefs, guidance, shift },
     cal: calibration,
     shipped: plansOf(shipped.plans, f.order),
+    spaces: f.spaces,
     pact: pact1,
     forcedFirst,
     ablations,
@@ -293,7 +315,11 @@ for (const { steps, budgets } of settings) {
       : (shipped.refinement?.maxEvals ?? 20) * (shipped.refinement?.starts?.length ?? 1) +
         (shipped.refinement?.randomEvals ?? 0) +
         (shipped.refinement?.polishEvals ?? 0),
-    budcacheErrors: budcacheErrors(shipped.refinement?.error),
+    budcacheErrors: budcacheSpaces === 'shipped' ? [] : budcacheErrors(shipped.refinement?.error),
+    budcacheWithShippedSpaces:
+      budcacheSpaces === 'feature'
+        ? undefined
+        : (budcacheErrors(shipped.refinement?.error).at(-1) ?? 'final-image-mse'),
     hidden: model.denoiser.featureDims[model.denoiser.featureDims.length - 1],
     log,
   }

@@ -32,7 +32,10 @@ if (!schedule || !plan) throw new Error(`no shipped K=${budget} plan`)
 const cases = Array.from({ length: 10 }, (_, k) => ({ seed: Number(values.seed) + k, class: k }))
 const rows: [string, Recipe][] = [
   ['full 50 steps', staticRecipe('1'.repeat(50), 1)],
-  [`DPCache K=${budget}`, staticRecipe(plan.mask, schedule.forecaster.order, plan.orders)],
+  [
+    `DPCache K=${budget}`,
+    staticRecipe(plan.mask, schedule.forecaster.order, plan.orders, schedule.forecaster.spaces),
+  ],
   // the strongest simple competitors: diffusers' TaylorSeer cache (3 warm-up steps, the W
   // tuned at K = 10 in bench:quality) and even keys with order-1 Taylor
   [`TaylorSeer W=3 K=${budget}`, keysRecipe(50, taylorseerKeys(50, budget, 3), 1)],

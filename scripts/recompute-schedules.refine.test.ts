@@ -170,4 +170,54 @@ describe('npm run schedules: refinement options', () => {
     expect(k7.polished?.moves.some((m) => m.startsWith('order'))).toBe(true)
     expect(planOf(polished, 7).orders).toContain(2)
   })
+
+  it('--forecast-spaces: the climbs run the spaces, the file is v3 and records them, the recipe replays', async () => {
+    const argv = (dir: string, extra: string[]) => [
+      ...['--models-dir', 'src/runtime/testdata', '--model', 'toy-single', '--samples', '4'],
+      ...['--forced-first', '1', '--steps', '12', '--orders', '0,1,2', '--refine'],
+      ...['--refine-budgets', '4,6', '--refine-evals', '8', '--refine-error', 'log-mse'],
+      ...['--out', dir, ...extra],
+    ]
+    const run = async (extra: string[]) => {
+      const dir = await tmp()
+      expect(await main(argv(dir, extra))).toBe(0)
+      const text = await readFile(join(dir, 'toy-single', '12.json'), 'utf8')
+      return { dir, text, s: parseSchedule(JSON.parse(text)) }
+    }
+    const plain = await run([])
+    const mixed = await run(['--forecast-spaces', 'feature,noise'])
+    expect(plain.s.schema).toBe('dpcache-schedule/v2')
+    expect(plain.s.forecaster).not.toHaveProperty('spaces')
+    expect(mixed.s.schema).toBe('dpcache-schedule/v3')
+    expect(mixed.s.forecaster.spaces).toEqual(['feature', 'noise'])
+    // the recorded start errors are the calibration runs' with the spaces, not without
+    const { denoiser } = await loadModel('src/runtime/testdata/toy-single', read)
+    const setup = { denoiser, steps: 12, guidance: mixed.s.calibration.guidance!, shift: 1 }
+    const cal = calibrationCases(4, 90000, 10)
+    const { images: references } = await calibrateFull(denoiser, { ...setup, ...cal })
+    const judge = { ...cal, references }
+    for (const rec of mixed.s.refinement!.plans) {
+      const withSpaces = await finalImageError(
+        { ...setup, spaces: ['feature', 'noise'] },
+        judge,
+        rec.start,
+        'final-image-log-mse',
+      )
+      const without = await finalImageError(setup, judge, rec.start, 'final-image-log-mse')
+      expect(rec.startError).toBeCloseTo(withSpaces, 4)
+      expect(Math.abs(rec.startError - without)).toBeGreaterThan(1e-3)
+    }
+    // the recipe records the spaces: the model alone reproduces the file byte for byte
+    expect(
+      await main([
+        '--models-dir',
+        'src/runtime/testdata',
+        '--model',
+        'toy-single',
+        '--out',
+        mixed.dir,
+      ]),
+    ).toBe(0)
+    expect(await readFile(join(mixed.dir, 'toy-single', '12.json'), 'utf8')).toBe(mixed.text)
+  })
 })

@@ -221,6 +221,7 @@ async function run(argv: readonly string[]): Promise<number> {
           calibration: { ...cases, references: cal.images },
           selection: { ...select, references: selectRefs.images },
           orders,
+          spaces: recipe.forecaster.spaces,
           forcedFirst: recipe.planner.forcedFirst,
           evals: args.refine.evals,
           randomEvals: args.refine.randomEvals,
@@ -276,6 +277,7 @@ function recipeOf(args: ScheduleArgs, tensor: Recipe['tensor']): Recipe {
       metric: args.metric,
       includeArrival: args.includeArrival,
       ...(args.orders ? { orders: args.orders } : {}),
+      ...(args.spaces ? { spaces: args.spaces } : {}),
     },
     planner: {
       forcedFirst: args.planner.forcedFirst,

@@ -16,6 +16,8 @@ export interface Recipe {
   order: number
   /** per-segment orders (schedule v2) */
   orders?: readonly number[]
+  /** what a skipped step forecasts (schedule v3; absent: the trunk feature) */
+  spaces?: readonly string[]
   policy: () => ComputePolicy
   /** adaptive policies decide per image, so they run one image at a time */
   perImage: boolean
@@ -25,11 +27,17 @@ export interface Recipe {
 
 export type Case = { seed: number; class: number }
 
-export function staticRecipe(mask: string, order: number, orders?: readonly number[]): Recipe {
+export function staticRecipe(
+  mask: string,
+  order: number,
+  orders?: readonly number[],
+  spaces?: readonly string[],
+): Recipe {
   return {
     steps: mask.length,
     order: Math.max(order, ...(orders ?? [])),
     orders,
+    ...(spaces ? { spaces } : {}),
     policy: () => new StaticMaskPolicy(mask),
     perImage: false,
     keySteps: [...mask].flatMap((c, i) => (c === '1' ? [i] : [])),
@@ -41,8 +49,9 @@ export function keysRecipe(
   keys: readonly number[],
   order: number,
   orders?: readonly number[],
+  spaces?: readonly string[],
 ): Recipe {
-  return staticRecipe(maskOf(steps, keys), order, orders)
+  return staticRecipe(maskOf(steps, keys), order, orders, spaces)
 }
 
 export function teacacheRecipe(threshold: number, steps: number): Recipe {
@@ -85,6 +94,7 @@ export async function runRecipe(
       shift,
       order: recipe.order,
       orders: recipe.orders,
+      spaces: recipe.spaces,
       policy: recipe.policy(),
     })
     const row = res.images.data.length / part.length

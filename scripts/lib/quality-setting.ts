@@ -76,14 +76,17 @@ export interface SettingInput {
   shift: number
   tune: TuneContext
   cal: Calibration & { seeds: readonly number[]; classes: readonly number[] }
+  /** what the shipped schedule forecasts at a skipped step (schedule v3; absent: the feature) */
+  spaces?: readonly string[]
   /** shipped plan per budget (keys, orders) */
   shipped: Map<number, { keySteps: number[]; orders?: number[]; order: number }>
   /** order-1 cost tensor with the shipped settings, for greedy and 2-D */
   pact: import('../../src/core/pact.ts').Pact
   forcedFirst: number
-  /** extra dpcache rows: label -> keys/orders per budget */
+  /** extra dpcache rows: label -> keys/orders per budget, forecast in `spaces` (absent: feature) */
   ablations: {
     label: string
+    spaces?: readonly string[]
     plans: Map<number, { keySteps: number[]; orders?: number[]; order: number }>
   }[]
   lemica: { weights: Float64Array }
@@ -94,6 +97,11 @@ export interface SettingInput {
    * planners are compared on the same objective too.
    */
   budcacheErrors: readonly RefineError[]
+  /**
+   * One more BudCache row judged by this error, forecasting in the shipped `spaces`: the
+   * planners compared with the same forecaster (the method as specified forecasts the feature).
+   */
+  budcacheWithShippedSpaces?: RefineError
   /** rerun only these methods (besides the shipped row); undefined: all */
   only?: readonly Method[]
   hidden: number
@@ -108,21 +116,24 @@ export async function entriesFor(s: SettingInput, budget: number): Promise<Entry
   if (!sh) throw new Error(`the shipped ${n}-step schedule has no K=${budget} plan`)
   out.push({
     method: 'dpcache',
-    recipe: keysRecipe(n, sh.keySteps, sh.order, sh.orders),
-    setting: sh.orders ? `orders ${sh.orders.join('')}` : `order ${sh.order}`,
+    recipe: keysRecipe(n, sh.keySteps, sh.order, sh.orders, s.spaces),
+    setting:
+      (sh.orders ? `orders ${sh.orders.join('')}` : `order ${sh.order}`) +
+      (s.spaces ? `, forecast ${s.spaces.join('+')}` : ''),
   })
-  // a partial rerun (bench:quality --only budcache): the shipped row, for the pairing, and BudCache
-  if (s.only)
-    return s.only.includes('budcache') ? [...out, ...(await budcacheEntries(s, budget))] : out
-  for (const a of s.ablations) {
+  for (const a of s.only && !s.only.includes('dpcache') ? [] : s.ablations) {
     const p = a.plans.get(budget)
     if (p)
       out.push({
         method: 'dpcache',
         variant: a.label,
-        recipe: keysRecipe(n, p.keySteps, p.order, p.orders),
+        recipe: keysRecipe(n, p.keySteps, p.order, p.orders, a.spaces),
       })
   }
+  // a partial rerun (bench:quality --only): the shipped row, for the pairing, and the methods
+  // named (dpcache: its ablations, above; budcache)
+  if (s.only)
+    return s.only.includes('budcache') ? [...out, ...(await budcacheEntries(s, budget))] : out
   for (const [method, m] of [
     ['dpcache-greedy', 'greedy'],
     ['dp-2d', '2d'],
@@ -199,10 +210,15 @@ export { tuneScore }
 async function budcacheEntries(s: SettingInput, budget: number): Promise<Entry[]> {
   const n = s.steps
   const out: Entry[] = []
-  for (const error of s.budcacheErrors) {
+  const runs: { error: RefineError; spaces?: readonly string[] }[] = s.budcacheErrors.map(
+    (error) => ({ error }),
+  )
+  if (s.budcacheWithShippedSpaces && s.spaces)
+    runs.push({ error: s.budcacheWithShippedSpaces, spaces: s.spaces })
+  for (const { error, spaces } of runs) {
     const judged = (judge: Parameters<typeof finalImageError>[1]) => (c: Candidate) =>
       finalImageError(
-        { denoiser: s.denoiser, steps: n, guidance: s.guidance, shift: s.shift },
+        { denoiser: s.denoiser, steps: n, guidance: s.guidance, shift: s.shift, spaces },
         judge,
         c,
         error,
@@ -218,10 +234,14 @@ async function budcacheEntries(s: SettingInput, budget: number): Promise<Entry[]
         references: s.tune.references,
       }),
     })
+    const variant = [
+      ...(error === 'final-image-mse' ? [] : [`judged by ${error}`]),
+      ...(spaces ? [`forecast ${spaces.join('+')}`] : []),
+    ].join(', ')
     out.push({
       method: 'budcache',
-      ...(error === 'final-image-mse' ? {} : { variant: `judged by ${error}` }),
-      recipe: keysRecipe(n, bud.keySteps, 1),
+      ...(variant ? { variant } : {}),
+      recipe: keysRecipe(n, bud.keySteps, 1, undefined, spaces),
       setting: `${bud.runs} runs, ${bud.climbs} climbs, ${bud.candidates} candidates`,
     })
   }

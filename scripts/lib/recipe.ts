@@ -15,6 +15,7 @@
 import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { z } from 'zod'
+import { FORECAST_SPACES } from '../../src/core/forecast-spaces.ts'
 import { ERROR_METRICS, type ErrorMetric } from '../../src/core/pact.ts'
 import {
   MAX_STEPS,
@@ -83,6 +84,8 @@ export const recipeSchema = z
         includeArrival: z.boolean(),
         /** per-segment orders the DP chose from (schedule v2); absent: `order` everywhere */
         orders: orders.optional(),
+        /** what a skipped step forecasts (schedule v3); absent: the trunk feature only */
+        spaces: z.array(z.enum(FORECAST_SPACES)).min(1).optional(),
       })
       .strict(),
     planner: z
@@ -148,7 +151,7 @@ export function sameMaking(a: Recipe, b: Recipe): boolean {
 
 /** The schedule's forecaster block for a recipe (orders only when the DP chose them per segment). */
 export function forecasterOf(r: Recipe) {
-  const { order, cost, metric, includeArrival, orders } = r.forecaster
+  const { order, cost, metric, includeArrival, orders, spaces } = r.forecaster
   return {
     kind: 'taylor' as const,
     order,
@@ -156,6 +159,7 @@ export function forecasterOf(r: Recipe) {
     includeArrival,
     metric,
     ...(orders ? { orders } : {}),
+    ...(spaces ? { spaces } : {}),
   }
 }
 

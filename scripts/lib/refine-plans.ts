@@ -41,6 +41,8 @@ export interface RefineSetup {
   /** decides between the DP plan and the refined one */
   selection: Judge
   orders: readonly number[]
+  /** what a skipped step forecasts (absent: the trunk feature), as the schedule will record */
+  spaces?: readonly string[]
   forcedFirst: number
   /** what a candidate is judged by, in the climbs and in selection (default: mean MSE) */
   error?: RefineError
@@ -62,7 +64,7 @@ export interface RefineSetup {
  * natural logarithm (`final-image-log-mse`; an exact match counts as 1e-20).
  */
 export async function finalImageError(
-  s: Pick<RefineSetup, 'denoiser' | 'steps' | 'guidance' | 'shift'>,
+  s: Pick<RefineSetup, 'denoiser' | 'steps' | 'guidance' | 'shift' | 'spaces'>,
   judge: Judge,
   c: Candidate,
   error: RefineError = 'final-image-mse',
@@ -75,6 +77,7 @@ export async function finalImageError(
     shift: s.shift,
     order: Math.max(...c.orders, 0),
     orders: c.orders,
+    spaces: s.spaces,
     policy: new StaticMaskPolicy(maskOf(s.steps, c.keySteps)),
   })
   const size = res.images.data.length / judge.seeds.length

@@ -27,3 +27,27 @@ describe('climb run counts', () => {
     expect(none.refine?.polishEvals).toBe(0)
   })
 })
+
+describe('--forecast-spaces', () => {
+  const parse = (...extra: string[]) =>
+    parseScheduleArgs(['--model', 'toy-single', '--steps', '12', ...extra])
+  it('takes known spaces without repeats; the feature alone is the default, recorded as absent', () => {
+    expect(parse('--forecast-spaces', 'feature,noise').spaces).toEqual(['feature', 'noise'])
+    expect(parse('--forecast-spaces', ' data , velocity').spaces).toEqual(['data', 'velocity'])
+    expect(parse('--forecast-spaces', 'feature')).not.toHaveProperty('spaces')
+    expect(parse()).not.toHaveProperty('spaces')
+    expect(() => parse('--forecast-spaces', 'feature,eps')).toThrow(
+      /--forecast-spaces: forecast space "eps" is not one of feature, velocity, noise, data/,
+    )
+    expect(() => parse('--forecast-spaces', 'noise,noise')).toThrow(UsageError)
+    expect(() => parse('--forecast-spaces', '')).toThrow(UsageError)
+  })
+  it('is refused for an imported tensor, planned for its own forecaster', () => {
+    expect(() =>
+      parseScheduleArgs([
+        ...['--model', 'flux', '--steps', '12', '--import-pact', 'x.npy', '--licence', 'MIT'],
+        ...['--forecast-spaces', 'feature,noise'],
+      ]),
+    ).toThrow(/--forecast-spaces needs calibration/)
+  })
+})

@@ -9,6 +9,7 @@ import {
   type RefineError,
 } from '../../src/core/schedule.ts'
 import { BACKENDS, type Backend } from '../../src/runtime/ort.ts'
+import { checkSpaces, FORECAST_SPACES, type ForecastSpace } from '../../src/core/forecast-spaces.ts'
 import type { Recipe } from './recipe.ts'
 
 export const USAGE = `usage:
@@ -50,6 +51,9 @@ export (prints JSON, writes nothing):
   --budget K         the plan to export (key steps)
 per-segment orders and closed-loop refinement (schema dpcache-schedule/v2):
   --orders LIST      let the DP pick each segment's order from these, e.g. 0,1,2 (default: --order only)
+  --forecast-spaces LIST  what a skipped step forecasts, velocities averaged (schema v3):
+                     ${FORECAST_SPACES.join(', ')}, e.g. feature,noise (default: feature,
+                     the trunk's last-block feature through the head; see forecast-spaces.ts)
   --refine           hill-climb each --refine-budgets plan on the final-image error of the
                      calibration seeds, then ship it only if it also wins on the selection seeds;
                      the result is recorded in the recipe and replayed by later runs
@@ -90,6 +94,8 @@ export interface ScheduleArgs {
   replan: boolean
   /** per-segment orders to choose from (undefined: every segment uses `order`) */
   orders?: number[]
+  /** what a skipped step forecasts (undefined: the feature only, a v2 file) */
+  spaces?: ForecastSpace[]
   refine?: {
     budgets?: number[]
     evals: number
@@ -183,6 +189,7 @@ const OPTIONS = {
   'max-jump': { type: 'string' },
   out: { type: 'string' },
   orders: { type: 'string' },
+  'forecast-spaces': { type: 'string' },
   refine: { type: 'boolean' },
   'refine-budgets': { type: 'string' },
   'refine-evals': { type: 'string' },
@@ -193,6 +200,18 @@ const OPTIONS = {
   'refine-random-keys-only': { type: 'boolean' },
   'select-seed': { type: 'string' },
 } as const
+
+/** --forecast-spaces: checked names; the feature alone is the default, recorded as absent. */
+function forecastSpaces(v: string | undefined): ForecastSpace[] | undefined {
+  if (v === undefined) return undefined
+  let spaces: ForecastSpace[]
+  try {
+    spaces = checkSpaces(v.split(',').map((s) => s.trim()))
+  } catch (e) {
+    throw new UsageError(`--forecast-spaces: ${(e as Error).message}`)
+  }
+  return spaces.length === 1 && spaces[0] === 'feature' ? undefined : spaces
+}
 
 /** The bench's budgets of 50 steps, scaled to N steps. */
 export function defaultRefineBudgets(steps: number): number[] {
@@ -302,6 +321,11 @@ export function parseScheduleArgs(argv: readonly string[], recipe?: Recipe): Sch
   if (orders && cost === '4d') throw new UsageError('--orders plans on 3-D tensors: drop --cost 4d')
   if ((v.refine || v.orders) && (v['import-pact'] || fromRecipe))
     throw new UsageError('--orders and --refine need calibration, they cannot be imported')
+  const spaces = forecastSpaces(v['forecast-spaces']) ?? d?.forecaster.spaces
+  if (v['forecast-spaces'] !== undefined && (v['import-pact'] || fromRecipe))
+    throw new UsageError(
+      '--forecast-spaces needs calibration: an imported tensor was planned for its own forecaster',
+    )
   return {
     help,
     model: v.model ?? '',
@@ -333,6 +357,7 @@ export function parseScheduleArgs(argv: readonly string[], recipe?: Recipe): Sch
       maxJump: int('max-jump', v['max-jump'], 1, maxN) ?? d?.planner.maxJump ?? undefined,
     },
     ...(orders ? { orders } : {}),
+    ...(spaces ? { spaces } : {}),
     ...(v.refine
       ? {
           refine: {

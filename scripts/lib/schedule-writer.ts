@@ -48,14 +48,15 @@ export function buildSchedule(
   const greedyCost = new Map(
     greedy.filter((p) => Number.isFinite(p.cost)).map((p) => [p.budget, round(p.cost)]),
   )
-  // v2 only where its features are used, so readers of v1 keep reading every other file
+  // v2 and v3 only where their features are used, so older readers keep reading every other file
+  const v3 = meta.forecaster.spaces !== undefined
   const v2 =
     plans.some((p) => p.orders) ||
     meta.refinement ||
     meta.forecaster.orders ||
     meta.calibration.pactFiles
   const schedule: Schedule = {
-    schema: v2 ? SCHEDULE_SCHEMA : SCHEDULE_SCHEMAS[0],
+    schema: v3 ? SCHEDULE_SCHEMA : v2 ? SCHEDULE_SCHEMAS[1] : SCHEDULE_SCHEMAS[0],
     model: meta.model,
     modelSha256: meta.modelSha256,
     steps: meta.steps,

@@ -32,6 +32,8 @@ export interface ResolvedPlan {
   order: number
   /** Per-segment orders of a v2 plan: orders[m] fills the steps after keySteps[m]. */
   orders?: number[]
+  /** What a skipped step forecasts (a v3 schedule's `forecaster.spaces`; absent: the feature). */
+  spaces?: string[]
   shift: number
   /** The plan's expected cost from the schedule; 0 at full compute. */
   cost: number
@@ -137,6 +139,7 @@ export function resolvePlan(
     keySteps: plan.keySteps,
     order: schedule.forecaster.order,
     ...(plan.orders ? { orders: plan.orders } : {}),
+    ...(schedule.forecaster.spaces ? { spaces: schedule.forecaster.spaces } : {}),
     shift,
     cost: plan.cost,
     source: 'schedule',

@@ -5,6 +5,7 @@
  * conditional and unconditional rows into one trunk call: the forecaster is element-wise, so
  * each row (each stream) gets its own extrapolation.
  */
+import { addVelocity, checkSpaces, toSpace, type OutputSpace } from './forecast-spaces.ts'
 import type { ComputePolicy } from './policy.ts'
 import { gaussianNoise } from './rng.ts'
 import type { Solver } from './solver.ts'
@@ -37,6 +38,11 @@ export interface SampleOptions {
    * Overrides `order` where given; segments past its end use `order`.
    */
   orders?: readonly number[]
+  /**
+   * Schedule v3: the spaces forecast at a skipped step, whose velocities are averaged
+   * (forecast-spaces.ts). Absent: ['feature'], the trunk feature through the head.
+   */
+  spaces?: readonly string[]
   shift?: number
   signal?: AbortSignal
   /** Sees every real trunk output (calibration records trajectories through this). */
@@ -98,8 +104,15 @@ export async function sample(
     )
   }
   const maxOrder = Math.max(opts.order, ...orders)
+  const spaces = checkSpaces(opts.spaces ?? ['feature'])
+  const viaFeature = spaces.includes('feature')
+  const outputSpaces = spaces.filter((s): s is OutputSpace => s !== 'feature')
   // the loop needs only the Forecaster interface (reset / update / predict); Taylor is the one we ship
   const forecaster: Forecaster = new TaylorForecaster(maxOrder, rows * sizeOf(denoiser.featureDims))
+  // image-space forecasts run on the guided velocity, one row per image
+  const imageSize = batch * rowSize
+  const outputForecasters = outputSpaces.map(() => new TaylorForecaster(maxOrder, imageSize))
+  const implied = new Float32Array(outputSpaces.length > 0 ? imageSize : 0)
   const featureDims = [rows, ...denoiser.featureDims]
   // one buffer for every forecast: the head has consumed it before the next step overwrites it
   const forecastBuffer = new Float32Array(rows * sizeOf(denoiser.featureDims))
@@ -116,27 +129,54 @@ export async function sample(
     const input = guided ? concatBatch([x, x]) : x
     // 2. key step: real trunk output, which becomes a forecaster anchor
     //    other step: extrapolate it (the first step always computes: nothing to extrapolate)
-    let h: Tensor
+    let velocity: Tensor
     const t0 = performance.now()
     if (opts.policy.shouldCompute(i, x, sigmas) || keySteps.length === 0) {
-      h = await denoiser.trunk(input, sigma, labels)
+      const h = await denoiser.trunk(input, sigma, labels)
       trunkMs += performance.now() - t0
       forecaster.update(i, h.data)
       keySteps.push(i)
       opts.onFeature?.(i, h)
       opts.policy.observe?.(i, input, h)
+      velocity = await headVelocity(h, input, sigma)
+      outputSpaces.forEach((s, j) =>
+        outputForecasters[j].update(i, toSpace(s, x.data, velocity.data, sigma, implied)),
+      )
     } else {
       const order = orders[keySteps.length - 1] ?? opts.order
-      h = { data: forecaster.predict(i, forecastBuffer, order), dims: featureDims }
-      forecastMs += performance.now() - t0
+      const featureVelocity = async () => {
+        const h = { data: forecaster.predict(i, forecastBuffer, order), dims: featureDims }
+        forecastMs += performance.now() - t0
+        return headVelocity(h, input, sigma)
+      }
+      if (outputSpaces.length === 0) velocity = await featureVelocity()
+      else {
+        // the mean of the spaces' velocities
+        const mixed = new Float32Array(imageSize)
+        const weight = 1 / spaces.length
+        if (viaFeature) {
+          const v = (await featureVelocity()).data
+          for (let k = 0; k < imageSize; k++) mixed[k] = weight * v[k]
+        }
+        const t2 = performance.now()
+        outputSpaces.forEach((s, j) => {
+          const z = outputForecasters[j].predict(i, implied, order)
+          addVelocity(s, x.data, z, sigma, weight, mixed)
+        })
+        forecastMs += performance.now() - t2
+        velocity = { data: mixed, dims: x.dims }
+      }
     }
+    // 4. one Euler step
+    x = solver.step(x, velocity, i, sigmas, x)
+  }
+
+  /** 3. the head: cheap, and it re-applies this step's timestep modulation; then guidance. */
+  async function headVelocity(h: Tensor, input: Tensor, sigma: number): Promise<Tensor> {
     const t1 = performance.now()
-    // 3. the head always runs: it is cheap and re-applies this step's timestep modulation
     const v = await denoiser.head(h, input, sigma, labels)
     headMs += performance.now() - t1
-    // 4. guidance, then one Euler step
-    const velocity = guided ? combineGuidance(v, batch, opts.guidance) : v
-    x = solver.step(x, velocity, i, sigmas, x)
+    return guided ? combineGuidance(v, batch, opts.guidance) : v
   }
   return {
     images: x,

@@ -108,10 +108,29 @@ describe('schedule schema', () => {
   })
 
   it('names a newer format instead of listing field errors', () => {
-    const s = { ...valid(), schema: 'dpcache-schedule/v3' }
+    const s = { ...valid(), schema: 'dpcache-schedule/v4' }
     expect(() => parseSchedule(s)).toThrow(
-      /dpcache-schedule\/v3 is newer than this reader, which knows dpcache-schedule\/v1 and dpcache-schedule\/v2/,
+      /dpcache-schedule\/v4 is newer than this reader, which knows dpcache-schedule\/v1, dpcache-schedule\/v2 and dpcache-schedule\/v3/,
     )
+  })
+
+  it('v3 carries the forecast spaces; v1 and v2 refuse them, and bad lists name the field', () => {
+    const s = valid()
+    s.schema = 'dpcache-schedule/v3'
+    s.forecaster.spaces = ['feature', 'noise']
+    expect(parseSchedule(s).forecaster.spaces).toEqual(['feature', 'noise'])
+    for (const old of ['dpcache-schedule/v1', 'dpcache-schedule/v2'] as const) {
+      expect(() => parseSchedule({ ...s, schema: old })).toThrow(
+        /schema: forecast spaces need dpcache-schedule\/v3/,
+      )
+    }
+    const bad = (spaces: unknown) => () =>
+      parseSchedule({ ...s, forecaster: { ...s.forecaster, spaces } })
+    expect(bad(['feature', 'latent'])).toThrow(
+      /forecaster\.spaces\.1: .*"feature"\|"velocity"\|"noise"\|"data"/,
+    )
+    expect(bad(['noise', 'noise'])).toThrow(/forecaster\.spaces: forecast spaces must not repeat/)
+    expect(bad([])).toThrow(/forecaster\.spaces/)
   })
 
   it('validates the index', () => {

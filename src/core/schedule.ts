@@ -4,12 +4,21 @@
  * calibrated with, so all of those travel inside it and the runtime checks them.
  */
 import { z } from 'zod'
+import { FORECAST_SPACES } from './forecast-spaces.ts'
 import { ERROR_METRICS } from './pact.ts'
 import { PLAN_METHODS } from './planner.ts'
 
-/** v2 adds per-segment forecaster orders (`plans[].orders`) and refinement provenance. */
-export const SCHEDULE_SCHEMA = 'dpcache-schedule/v2'
-export const SCHEDULE_SCHEMAS = ['dpcache-schedule/v1', SCHEDULE_SCHEMA] as const
+/**
+ * v2 adds per-segment forecaster orders (`plans[].orders`) and refinement provenance; v3 the
+ * forecast spaces (`forecaster.spaces`), which change what every skipped step computes, so a
+ * reader that knows only v2 must refuse the file rather than run its plans the v2 way.
+ */
+export const SCHEDULE_SCHEMA = 'dpcache-schedule/v3'
+export const SCHEDULE_SCHEMAS = [
+  'dpcache-schedule/v1',
+  'dpcache-schedule/v2',
+  SCHEDULE_SCHEMA,
+] as const
 export const INDEX_SCHEMA = 'dpcache-schedule-index/v1'
 
 /** Model ids: one path segment, lower case, never starting with '.' (so never '..'). */
@@ -140,6 +149,12 @@ export const scheduleSchema = z
         metric: z.enum(ERROR_METRICS as [string, ...string[]]),
         /** v2: the orders whose cost tensors the planner chose from, per segment */
         orders: z.array(order).optional(),
+        /** v3: the spaces a skipped step forecasts, velocities averaged (absent: ['feature']) */
+        spaces: z
+          .array(z.enum(FORECAST_SPACES))
+          .min(1)
+          .refine((l) => new Set(l).size === l.length, 'forecast spaces must not repeat')
+          .optional(),
       })
       .strict(),
     calibration: z
@@ -171,6 +186,13 @@ export const scheduleSchema = z
   .strict()
   .superRefine((s, ctx) => {
     const v1 = s.schema === 'dpcache-schedule/v1'
+    if (s.forecaster.spaces && s.schema !== 'dpcache-schedule/v3') {
+      ctx.addIssue({
+        code: 'custom',
+        message: 'forecast spaces need dpcache-schedule/v3',
+        path: ['schema'],
+      })
+    }
     if (
       v1 &&
       (s.refinement ||
@@ -246,7 +268,7 @@ export function parseSchedule(value: unknown): Schedule {
   )
   if (version && !(SCHEDULE_SCHEMAS as readonly string[]).includes(version[0])) {
     throw new ScheduleError(
-      `schema: ${version[0]} is newer than this reader, which knows ${SCHEDULE_SCHEMAS.join(' and ')}; upgrade dpcache-edge or recompute the schedule`,
+      `schema: ${version[0]} is newer than this reader, which knows ${SCHEDULE_SCHEMAS.slice(0, -1).join(', ')} and ${SCHEDULE_SCHEMA}; upgrade dpcache-edge or recompute the schedule`,
     )
   }
   const r = scheduleSchema.safeParse(value)

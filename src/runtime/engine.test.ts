@@ -135,6 +135,25 @@ describe('single-graph model through onnxruntime-web (wasm)', async () => {
     expect(c.images[0].pixels).toEqual(b.images[0].pixels)
   })
 
+  it('forecasts in the spaces of a v3 schedule, resolved from it', async () => {
+    const v3 = {
+      ...schedule,
+      schema: 'dpcache-schedule/v3' as const,
+      forecaster: { ...schedule.forecaster, spaces: ['feature' as const, 'noise' as const] },
+    }
+    const item = { class: 5, seed: 11 }
+    const resolved = await resolveRequest(info, memoryStore([v3]), { steps: 10, budget: 4 })
+    expect(resolved.spaces).toEqual(['feature', 'noise'])
+    const a = await run(engine, memoryStore([v3]), { budget: 4, items: [item] })
+    const b = await run(engine, store, { budget: 4, items: [item] })
+    expect(a.keySteps).toEqual(b.keySteps)
+    expect(maxAbsDiff(a.images[0].pixels, b.images[0].pixels)).toBeGreaterThan(1e-4)
+    // the feature alone is the v2 forecast exactly
+    const feature = { ...v3, forecaster: { ...v3.forecaster, spaces: ['feature' as const] } }
+    const c = await run(engine, memoryStore([feature]), { budget: 4, items: [item] })
+    expect(c.images[0].pixels).toEqual(b.images[0].pixels)
+  })
+
   it('answers unservable requests with typed errors listing what exists', async () => {
     const gen = (over: {
       steps?: number

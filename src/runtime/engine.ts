@@ -275,6 +275,7 @@ export function createEngine(models: ReadonlyMap<string, LoadedModel>): Engine {
         policy: new StaticMaskPolicy(plan.mask, plan.source),
         order: plan.order,
         orders: plan.orders,
+        spaces: plan.spaces,
         shift: plan.shift,
         signal,
       })
