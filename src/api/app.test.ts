@@ -55,7 +55,7 @@ describe('read routes', () => {
     const tag = res.headers.get('etag')!
     expect(tag).toMatch(/^"[0-9a-f]{40}"$/)
     const body = (await res.json()) as { schema: string; plans: unknown[] }
-    expect(body.schema).toBe('dpcache-schedule/v2')
+    expect(body.schema).toBe('dpcache-schedule/v3')
     expect(body.plans).toHaveLength(18)
     const again = await app.request(`/v1/schedules/${TOY}/20`, {
       headers: { 'If-None-Match': tag },
