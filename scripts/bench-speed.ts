@@ -70,40 +70,43 @@ if (!schedule)
 const anyModel = [...models.values()][0]
 const guidance = anyModel?.manifest.defaultGuidance ?? 1
 const configs = [
-  { label: `full ${steps}`, budget: steps, mask: '1'.repeat(steps) },
+  { label: `full ${steps}`, budget: steps, mask: '1'.repeat(steps), orders: undefined },
   ...values
     .budgets!.split(',')
     .map(Number)
     .map((k) => {
       const plan = schedule.plans.find((p) => p.budget === k)
       if (!plan) throw new Error(`schedule has no K=${k}`)
-      return { label: `K=${k}`, budget: k, mask: plan.mask }
+      // the plan as it ships: its per-segment orders and the schedule's forecast spaces
+      return { label: `K=${k}`, budget: k, mask: plan.mask, orders: plan.orders }
     }),
 ]
 
 /** lane|config|batch -> per-run totals (ms). */
 type Medians = Record<string, number>
 const runs = new Map<string, number[]>()
-const run = (m: LoadedModel, mask: string, batch: number) =>
+const run = (m: LoadedModel, { mask, orders }: (typeof configs)[number], batch: number) =>
   sample(m.denoiser, flowEuler, {
     steps,
     classes: Array.from({ length: batch }, (_, b) => b % 10),
     seeds: Array.from({ length: batch }, (_, b) => 500 + b),
     guidance,
     order: schedule.forecaster.order,
+    orders,
+    spaces: schedule.forecaster.spaces,
     shift: schedule.solver.shift ?? undefined,
     policy: new StaticMaskPolicy(mask),
   })
 // warm-up: kernels, shaders, JIT and memory growth at every batch size, on every lane (the
 // cheapest plan calls the same graphs at the same shapes as full steps)
 for (const m of models.values())
-  for (const batch of batches) await run(m, configs[configs.length - 1].mask, batch)
+  for (const batch of batches) await run(m, configs[configs.length - 1], batch)
 for (let r = 0; r < repeats; r++) {
   for (const batch of batches)
     for (const c of configs)
       for (const [label, m] of models) {
         const key = `${label}|${c.label}|${batch}`
-        runs.set(key, [...(runs.get(key) ?? []), (await run(m, c.mask, batch)).timing.totalMs])
+        runs.set(key, [...(runs.get(key) ?? []), (await run(m, c, batch)).timing.totalMs])
       }
   log(`round ${r + 1}/${repeats}`)
 }
