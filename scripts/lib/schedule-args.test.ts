@@ -42,6 +42,34 @@ describe('--forecast-spaces', () => {
     expect(() => parse('--forecast-spaces', 'noise,noise')).toThrow(UsageError)
     expect(() => parse('--forecast-spaces', '')).toThrow(UsageError)
   })
+  it("comes from the recipe unless given; 'feature' given overrides the recipe's", () => {
+    const recipe = {
+      schema: 'dpcache-recipe/v1' as const,
+      model: 'toy-single',
+      steps: [12],
+      tensor: {
+        source: 'calibrated' as const,
+        samples: 4,
+        seed: 90000,
+        guidance: 2,
+        backend: 'wasm',
+      },
+      forecaster: {
+        order: 1,
+        cost: '3d' as const,
+        metric: 'l1' as const,
+        includeArrival: true,
+        spaces: ['feature' as const, 'noise' as const],
+      },
+      planner: { forcedFirst: 1, forcedLast: 0, maxJump: null },
+      refinement: null,
+    }
+    const args = (...extra: string[]) =>
+      parseScheduleArgs(['--model', 'toy-single', ...extra], recipe)
+    expect(args().spaces).toEqual(['feature', 'noise'])
+    expect(args('--forecast-spaces', 'feature')).not.toHaveProperty('spaces')
+    expect(args('--forecast-spaces', 'velocity').spaces).toEqual(['velocity'])
+  })
   it('is refused for an imported tensor, planned for its own forecaster', () => {
     expect(() =>
       parseScheduleArgs([

@@ -321,7 +321,9 @@ export function parseScheduleArgs(argv: readonly string[], recipe?: Recipe): Sch
   if (orders && cost === '4d') throw new UsageError('--orders plans on 3-D tensors: drop --cost 4d')
   if ((v.refine || v.orders) && (v['import-pact'] || fromRecipe))
     throw new UsageError('--orders and --refine need calibration, they cannot be imported')
-  const spaces = forecastSpaces(v['forecast-spaces']) ?? d?.forecaster.spaces
+  // an explicit --forecast-spaces feature overrides a recipe's spaces
+  const spaces =
+    v['forecast-spaces'] === undefined ? d?.forecaster.spaces : forecastSpaces(v['forecast-spaces'])
   if (v['forecast-spaces'] !== undefined && (v['import-pact'] || fromRecipe))
     throw new UsageError(
       '--forecast-spaces needs calibration: an imported tensor was planned for its own forecaster',
