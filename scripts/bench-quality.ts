@@ -37,6 +37,7 @@ import { lemicaWeights } from './lib/quality-lemica.ts'
 import { REFINE_ERROR_NAME_LIST, refineErrorNamed } from './lib/schedule-args.ts'
 import { psnrs, runRecipe, staticRecipe, tuneScore, type Case } from './lib/quality-methods.ts'
 import { renderReport, type Row } from './lib/quality-report.ts'
+import { refinementRuns } from './lib/refine-plans.ts'
 import { featureMoments, type FeatureMoments } from './lib/quality-score.ts'
 import { entriesFor, METHODS, type SettingInput } from './lib/quality-setting.ts'
 import { paired, summarise } from './lib/quality-stats.ts'
@@ -312,9 +313,7 @@ for (const { steps, budgets } of settings) {
     // the climbs from random key sets, the polish)
     budcacheEvals: values['budcache-evals']
       ? Number(values['budcache-evals'])
-      : (shipped.refinement?.maxEvals ?? 20) * (shipped.refinement?.starts?.length ?? 1) +
-        (shipped.refinement?.randomEvals ?? 0) +
-        (shipped.refinement?.polishEvals ?? 0),
+      : refinementRuns(shipped.refinement ?? { maxEvals: 20 }),
     budcacheErrors: budcacheSpaces === 'shipped' ? [] : budcacheErrors(shipped.refinement?.error),
     budcacheWithShippedSpaces:
       budcacheSpaces === 'feature'

@@ -3,10 +3,11 @@ import { describe, expect, it } from 'vitest'
 import { maskOf } from '../../src/core/planner.ts'
 import { StaticMaskPolicy } from '../../src/core/policy.ts'
 import { sample } from '../../src/core/sampler.ts'
+import { parseSchedule } from '../../src/core/schedule.ts'
 import { flowEuler } from '../../src/core/solver.ts'
 import { loadModel } from '../../src/runtime/engine.ts'
 import { calibrateFull } from './calibrate.ts'
-import { finalImageError } from './refine-plans.ts'
+import { finalImageError, refinementRuns } from './refine-plans.ts'
 
 const read = async (p: string) => new Uint8Array(await readFile(p))
 
@@ -47,5 +48,20 @@ describe('finalImageError', () => {
     expect(await finalImageError(setup, judge, full, 'final-image-log-mse')).toBeCloseTo(
       Math.log(1e-20),
     )
+  })
+})
+
+describe('refinementRuns', () => {
+  it("bounds the runs every committed refinement spent per budget (BudCache's default)", async () => {
+    for (const model of ['tiny-dit-mnist', 'tiny-dit-fashion']) {
+      for (const steps of [20, 28, 50]) {
+        const text = await readFile(`schedules/${model}/${steps}.json`, 'utf8')
+        const r = parseSchedule(JSON.parse(text)).refinement!
+        expect(refinementRuns(r)).toBe(300)
+        for (const p of r.plans) expect(p.evals).toBeLessThanOrEqual(300)
+      }
+    }
+    expect(refinementRuns({ maxEvals: 20 })).toBe(20)
+    expect(refinementRuns({ maxEvals: 10, starts: ['dp', 'dp-order1'], polishEvals: 4 })).toBe(24)
   })
 })

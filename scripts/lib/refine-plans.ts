@@ -122,6 +122,18 @@ export function refinementOptions(
   }
 }
 
+/**
+ * The most cached runs a budget's refinement may spend, from its recorded options: every start's
+ * climb, the climbs from random key sets, the polish (bench:quality gives BudCache as many).
+ */
+export function refinementRuns(
+  o: Pick<ReturnType<typeof refinementOptions>, 'maxEvals' | 'randomEvals' | 'polishEvals'> & {
+    starts?: readonly string[]
+  },
+): number {
+  return o.maxEvals * (o.starts?.length ?? 1) + (o.randomEvals ?? 0) + (o.polishEvals ?? 0)
+}
+
 const keyOf = (c: Candidate) => `${c.keySteps.join(',')}|${c.orders.join(',')}`
 
 type Climb = { from: RefineOrigin; cand: Candidate; r: RefineResult }
