@@ -18,7 +18,6 @@ import { join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import cliProgress from 'cli-progress'
 import { toCacheDitConfig } from '../src/core/cache-dit.ts'
-import { parseNpy } from '../src/core/npy.ts'
 import { buildPact, buildPact4, type Pact } from '../src/core/pact.ts'
 import { parseSchedule } from '../src/core/schedule.ts'
 import { loadModel } from '../src/runtime/engine.ts'
@@ -27,6 +26,7 @@ import { planAll } from '../src/core/planner.ts'
 import { calibrateFull, calibrationCases } from './lib/calibrate.ts'
 import { refinementOptions, refinePlans } from './lib/refine-plans.ts'
 import { runPlanning, writePlanned } from './lib/plan-and-write.ts'
+import { readTensor } from './lib/import-pact.ts'
 import { replanFiles } from './lib/replan.ts'
 import {
   forecasterOf,
@@ -332,44 +332,6 @@ function planningOptions(args: ScheduleArgs, recipe: Recipe, steps: number) {
     refined: recipe.refinement?.plans[String(steps)],
     refinement: hillClimb(recipe),
   }
-}
-
-/**
- * A tensor calibrated elsewhere: `.npy`, or raw little-endian float64 (`.f64`) described by a
- * `.json` beside it (`shape`, `dtype`, `source`), the form the paper's release is kept in here.
- */
-async function readTensor(
-  path: string,
-  n: number,
-  origin: NonNullable<ScheduleArgs['origin']>,
-): Promise<Pact> {
-  let shape: number[]
-  let data: Float64Array
-  if (path.endsWith('.f64')) {
-    const side = JSON.parse(await readFile(path.replace(/\.f64$/, '.json'), 'utf8')) as {
-      shape?: number[]
-      dtype?: string
-      source?: string
-    }
-    if (side.dtype !== 'float64-le' || !Array.isArray(side.shape))
-      throw new UsageError(`${path}: its .json must give shape and dtype float64-le`)
-    const bytes = await read(path)
-    data = new Float64Array(
-      bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength),
-    )
-    shape = side.shape
-    origin.source ??= side.source
-  } else {
-    const npy = parseNpy(await read(path))
-    shape = [...npy.shape]
-    data = Float64Array.from(npy.data)
-  }
-  if (shape.join() !== [n, n + 1, n + 1].join() || data.length !== n * (n + 1) * (n + 1)) {
-    throw new UsageError(
-      `--import-pact: shape (${shape}) is not [${n}, ${n + 1}, ${n + 1}] for --steps ${n}`,
-    )
-  }
-  return { steps: n, data }
 }
 
 /** Prints one plan as cache-dit's static mask (docs/cache-dit.md). */
