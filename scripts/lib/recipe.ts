@@ -15,9 +15,9 @@
 import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { z } from 'zod'
-import { FORECAST_SPACES } from '../../src/core/forecast-spaces.ts'
 import { ERROR_METRICS, type ErrorMetric } from '../../src/core/pact.ts'
 import {
+  forecastSpacesSchema,
   MAX_STEPS,
   MODEL_ID_PATTERN,
   originSchema,
@@ -85,7 +85,7 @@ export const recipeSchema = z
         /** per-segment orders the DP chose from (schedule v2); absent: `order` everywhere */
         orders: orders.optional(),
         /** what a skipped step forecasts (schedule v3); absent: the trunk feature only */
-        spaces: z.array(z.enum(FORECAST_SPACES)).min(1).optional(),
+        spaces: forecastSpacesSchema.optional(),
       })
       .strict(),
     planner: z

@@ -114,6 +114,8 @@ export async function sample(
   const imageSize = batch * rowSize
   const outputForecasters = outputSpaces.map(() => new TaylorForecaster(maxOrder, imageSize))
   const implied = new Float32Array(outputSpaces.length > 0 ? imageSize : 0)
+  // the averaged velocity, reused: the solver step consumes it before the next step writes it
+  const mixed = new Float32Array(outputSpaces.length > 0 ? imageSize : 0)
   const featureDims = [rows, ...denoiser.featureDims]
   // one buffer for every forecast: the head has consumed it before the next step overwrites it
   const forecastBuffer = new Float32Array(rows * sizeOf(denoiser.featureDims))
@@ -135,7 +137,7 @@ export async function sample(
     if (opts.policy.shouldCompute(i, x, sigmas) || keySteps.length === 0) {
       const h = await denoiser.trunk(input, sigma, labels)
       trunkMs += performance.now() - t0
-      forecaster.update(i, h.data)
+      if (viaFeature) forecaster.update(i, h.data)
       keySteps.push(i)
       opts.onFeature?.(i, h)
       opts.policy.observe?.(i, input, h)
@@ -145,20 +147,18 @@ export async function sample(
       )
     } else {
       const order = orders[keySteps.length - 1] ?? opts.order
-      const featureVelocity = async () => {
+      let fromFeature: Tensor | undefined
+      if (viaFeature) {
         const h = { data: forecaster.predict(i, forecastBuffer, order), dims: featureDims }
         forecastMs += performance.now() - t0
-        return headVelocity(h, input, sigma)
+        fromFeature = await headVelocity(h, input, sigma)
       }
-      if (outputSpaces.length === 0) velocity = await featureVelocity()
+      if (outputSpaces.length === 0) velocity = fromFeature!
       else {
         // the mean of the spaces' velocities
-        const mixed = new Float32Array(imageSize)
         const weight = 1 / spaces.length
-        if (viaFeature) {
-          const v = (await featureVelocity()).data
-          for (let k = 0; k < imageSize; k++) mixed[k] = weight * v[k]
-        }
+        if (fromFeature) for (let k = 0; k < imageSize; k++) mixed[k] = weight * fromFeature.data[k]
+        else mixed.fill(0)
         const t2 = performance.now()
         outputSpaces.forEach((s, j) => {
           const z = outputForecasters[j].predict(i, implied, order)

@@ -51,6 +51,12 @@ export const planSchema = z
 
 const order = z.number().int().min(0).max(3)
 
+/** What a skipped step forecasts (schedule v3; the recipe records the same list). */
+export const forecastSpacesSchema = z
+  .array(z.enum(FORECAST_SPACES))
+  .min(1)
+  .refine((l) => new Set(l).size === l.length, 'forecast spaces must not repeat')
+
 /** The DP plans a refinement may start from: per-segment orders, or order 1 only. */
 export const REFINE_STARTS = ['dp', 'dp-order1'] as const
 export type RefineStart = (typeof REFINE_STARTS)[number]
@@ -150,11 +156,7 @@ export const scheduleSchema = z
         /** v2: the orders whose cost tensors the planner chose from, per segment */
         orders: z.array(order).optional(),
         /** v3: the spaces a skipped step forecasts, velocities averaged (absent: ['feature']) */
-        spaces: z
-          .array(z.enum(FORECAST_SPACES))
-          .min(1)
-          .refine((l) => new Set(l).size === l.length, 'forecast spaces must not repeat')
-          .optional(),
+        spaces: forecastSpacesSchema.optional(),
       })
       .strict(),
     calibration: z
