@@ -246,10 +246,23 @@ for (const { steps, budgets } of settings) {
         .join(',') || 'none'
     }`,
   )
+  // withSpaces false: every segment forecasts in the schedule's (or the ablation's) spaces
   const plansOf = (
-    list: { budget: number; keySteps: number[]; orders?: number[] }[],
+    list: { budget: number; keySteps: number[]; orders?: number[]; spaces?: string[] }[],
     order: number,
-  ) => new Map(list.map((p) => [p.budget, { keySteps: p.keySteps, orders: p.orders, order }]))
+    withSpaces = true,
+  ) =>
+    new Map(
+      list.map((p) => [
+        p.budget,
+        {
+          keySteps: p.keySteps,
+          orders: p.orders,
+          order,
+          ...(withSpaces && p.spaces ? { spaces: p.spaces } : {}),
+        },
+      ]),
+    )
   const ablations: SettingInput['ablations'] = [
     { label: 'DP, order 1 only (v1 recipe)', plans: plansOf(dp1, 1) },
   ]
@@ -263,7 +276,14 @@ for (const { steps, budgets } of settings) {
   if (f.spaces)
     ablations.push({
       label: 'shipped plans, forecast feature only',
-      plans: plansOf(shipped.plans, f.order),
+      plans: plansOf(shipped.plans, f.order, false),
+    })
+  // what the polish's per-segment spaces buy: the same plans, the schedule's spaces everywhere
+  if (shipped.plans.some((p) => p.spaces))
+    ablations.push({
+      label: `shipped plans, forecast ${(f.spaces ?? ['feature']).join('+')} everywhere`,
+      plans: plansOf(shipped.plans, f.order, false),
+      spaces: f.spaces,
     })
   // 3. LeMiCa's edge weights on the first calibration seeds, edges capped just above N / min K
   const lemSeeds = Number(values['lemica-seeds'])

@@ -70,22 +70,38 @@ if (!schedule)
 const anyModel = [...models.values()][0]
 const guidance = anyModel?.manifest.defaultGuidance ?? 1
 const configs = [
-  { label: `full ${steps}`, budget: steps, mask: '1'.repeat(steps), orders: undefined },
+  {
+    label: `full ${steps}`,
+    budget: steps,
+    mask: '1'.repeat(steps),
+    orders: undefined,
+    segmentSpaces: undefined,
+  },
   ...values
     .budgets!.split(',')
     .map(Number)
     .map((k) => {
       const plan = schedule.plans.find((p) => p.budget === k)
       if (!plan) throw new Error(`schedule has no K=${k}`)
-      // the plan as it ships: its per-segment orders and the schedule's forecast spaces
-      return { label: `K=${k}`, budget: k, mask: plan.mask, orders: plan.orders }
+      // the plan as it ships: its per-segment orders and forecast spaces
+      return {
+        label: `K=${k}`,
+        budget: k,
+        mask: plan.mask,
+        orders: plan.orders,
+        segmentSpaces: plan.spaces,
+      }
     }),
 ]
 
 /** lane|config|batch -> per-run totals (ms). */
 type Medians = Record<string, number>
 const runs = new Map<string, number[]>()
-const run = (m: LoadedModel, { mask, orders }: (typeof configs)[number], batch: number) =>
+const run = (
+  m: LoadedModel,
+  { mask, orders, segmentSpaces }: (typeof configs)[number],
+  batch: number,
+) =>
   sample(m.denoiser, flowEuler, {
     steps,
     classes: Array.from({ length: batch }, (_, b) => b % 10),
@@ -94,6 +110,7 @@ const run = (m: LoadedModel, { mask, orders }: (typeof configs)[number], batch: 
     order: schedule.forecaster.order,
     orders,
     spaces: schedule.forecaster.spaces,
+    segmentSpaces,
     shift: schedule.solver.shift ?? undefined,
     policy: new StaticMaskPolicy(mask),
   })

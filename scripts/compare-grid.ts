@@ -34,7 +34,13 @@ const rows: [string, Recipe][] = [
   ['full 50 steps', staticRecipe('1'.repeat(50), 1)],
   [
     `DPCache K=${budget}`,
-    staticRecipe(plan.mask, schedule.forecaster.order, plan.orders, schedule.forecaster.spaces),
+    staticRecipe(
+      plan.mask,
+      schedule.forecaster.order,
+      plan.orders,
+      schedule.forecaster.spaces,
+      plan.spaces,
+    ),
   ],
   // the strongest simple competitors: diffusers' TaylorSeer cache (3 warm-up steps, the W
   // tuned at K = 10 in bench:quality) and even keys with order-1 Taylor

@@ -220,4 +220,52 @@ describe('npm run schedules: refinement options', () => {
     ).toBe(0)
     expect(await readFile(join(mixed.dir, 'toy-single', '12.json'), 'utf8')).toBe(mixed.text)
   })
+
+  it('--refine-polish-spaces: the polish picks spaces per segment, the file is v4, the recipe replays', async () => {
+    const dir = await tmp()
+    const argv = [
+      ...['--models-dir', 'src/runtime/testdata', '--model', 'toy-single', '--samples', '4'],
+      ...['--forced-first', '1', '--steps', '12', '--orders', '0,1,2', '--refine'],
+      ...['--refine-budgets', '4,6', '--refine-evals', '8', '--refine-error', 'log-mse'],
+      ...['--forecast-spaces', 'feature,noise', '--refine-polish-evals', '30'],
+      ...['--refine-polish-spaces', 'feature+noise,feature,noise,feature+data', '--out', dir],
+    ]
+    expect(await main(argv)).toBe(0)
+    const text = await readFile(join(dir, 'toy-single', '12.json'), 'utf8')
+    const s = parseSchedule(JSON.parse(text))
+    expect(s.schema).toBe('dpcache-schedule/v4')
+    expect(s.refinement!.polishSpaces).toEqual([
+      'feature+noise',
+      'feature',
+      'noise',
+      'feature+data',
+    ])
+    const spaced = s.plans.filter((p) => p.spaces)
+    // on this toy setting the polish gives at least one plan its own spaces
+    expect(spaced.length).toBeGreaterThan(0)
+    for (const p of spaced) {
+      const rec = s.refinement!.plans.find((r) => r.budget === p.budget)!
+      expect(rec.polished!.moves.some((m) => m.startsWith('spaces of segment'))).toBe(true)
+      expect(p.spaces!.length).toBe(p.budget)
+      expect(p.spaces!.some((v) => v !== 'feature+noise')).toBe(true)
+      // the recorded polish error is the calibration run of the plan as shipped
+      const { denoiser } = await loadModel('src/runtime/testdata/toy-single', read)
+      const setup = { denoiser, steps: 12, guidance: s.calibration.guidance!, shift: 1 }
+      const cal = calibrationCases(4, 90000, 10)
+      const { images: references } = await calibrateFull(denoiser, { ...setup, ...cal })
+      const plan = { keySteps: p.keySteps, orders: p.orders!, spaces: p.spaces }
+      const e = await finalImageError(
+        { ...setup, spaces: ['feature', 'noise'] },
+        { ...cal, references },
+        plan,
+        'final-image-log-mse',
+      )
+      expect(rec.polished!.error).toBeCloseTo(e, 4)
+    }
+    // the recipe records the per-segment spaces: the model alone reproduces the file
+    expect(
+      await main(['--models-dir', 'src/runtime/testdata', '--model', 'toy-single', '--out', dir]),
+    ).toBe(0)
+    expect(await readFile(join(dir, 'toy-single', '12.json'), 'utf8')).toBe(text)
+  })
 })

@@ -228,6 +228,7 @@ async function run(argv: readonly string[]): Promise<number> {
           randomKeysOnly: args.refine.randomKeysOnly,
           stops: args.refine.stops,
           polishEvals: args.refine.polishEvals,
+          polishSpaces: args.refine.polishSpaces,
           error: args.refine.error,
           log: (line) => process.stderr.write(`  ${line}\n`),
         },
@@ -241,7 +242,11 @@ async function run(argv: readonly string[]): Promise<number> {
         r.record.plans.map((rec) => {
           const plan = r.plans.find((p) => p.budget === rec.budget)!
           const { budget, ...provenance } = rec
-          return [String(budget), { keySteps: plan.keySteps, orders: plan.orders, ...provenance }]
+          const spaces = plan.spaces ? { spaces: plan.spaces } : {}
+          return [
+            String(budget),
+            { keySteps: plan.keySteps, orders: plan.orders, ...spaces, ...provenance },
+          ]
         }),
       )
     }

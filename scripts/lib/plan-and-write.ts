@@ -66,7 +66,7 @@ export function planFiles(input: PlanningInput): {
     forcedLast: input.planner.forcedLast ?? 0,
     maxJump: input.planner.maxJump ?? n,
   }
-  let plans: Plan[]
+  let plans: (Plan & { orders?: number[]; spaces?: string[] })[]
   let greedy = planAll(input.pact, { method: 'greedy', ...plannerOpts })
   if (input.pact4) {
     const npy4 = writeNpy({ shape: [n, n, n, n + 1], data: input.pact4.data })
@@ -111,6 +111,7 @@ export function planFiles(input: PlanningInput): {
   for (const [budget, chosen] of Object.entries(input.refined ?? {})) {
     const keySteps = Array.isArray(chosen) ? chosen : chosen.keySteps
     const orders = Array.isArray(chosen) ? undefined : chosen.orders
+    const spaces = Array.isArray(chosen) ? undefined : chosen.spaces
     if (keySteps.length !== Number(budget) || !plans.some((p) => p.budget === Number(budget))) {
       throw new RangeError(
         `refinement for ${model} at ${n} steps: budget ${budget} has ${keySteps.length} key steps, or no DP plan to replace`,
@@ -129,13 +130,14 @@ export function planFiles(input: PlanningInput): {
             mask: maskOf(n, keySteps),
             cost,
             ...(orders ? { orders } : {}),
+            ...(spaces ? { spaces } : {}),
           }
         : p,
     )
     if (!Array.isArray(chosen)) {
       // the recipe's schema lists the provenance fields in the schedule's order, so the bytes
       // of both files agree without naming each field here
-      const { keySteps: _k, orders: _o, ...provenance } = chosen
+      const { keySteps: _k, orders: _o, spaces: _s, ...provenance } = chosen
       records.push({ budget: Number(budget), ...provenance })
     }
   }

@@ -18,6 +18,8 @@ export interface Recipe {
   orders?: readonly number[]
   /** what a skipped step forecasts (schedule v3; absent: the trunk feature) */
   spaces?: readonly string[]
+  /** per-segment spaces, '+'-joined (schedule v4) */
+  segmentSpaces?: readonly string[]
   policy: () => ComputePolicy
   /** adaptive policies decide per image, so they run one image at a time */
   perImage: boolean
@@ -32,12 +34,14 @@ export function staticRecipe(
   order: number,
   orders?: readonly number[],
   spaces?: readonly string[],
+  segmentSpaces?: readonly string[],
 ): Recipe {
   return {
     steps: mask.length,
     order: Math.max(order, ...(orders ?? [])),
     orders,
     ...(spaces ? { spaces } : {}),
+    ...(segmentSpaces ? { segmentSpaces } : {}),
     policy: () => new StaticMaskPolicy(mask),
     perImage: false,
     keySteps: [...mask].flatMap((c, i) => (c === '1' ? [i] : [])),
@@ -50,8 +54,9 @@ export function keysRecipe(
   order: number,
   orders?: readonly number[],
   spaces?: readonly string[],
+  segmentSpaces?: readonly string[],
 ): Recipe {
-  return staticRecipe(maskOf(steps, keys), order, orders, spaces)
+  return staticRecipe(maskOf(steps, keys), order, orders, spaces, segmentSpaces)
 }
 
 export function teacacheRecipe(threshold: number, steps: number): Recipe {
@@ -95,6 +100,7 @@ export async function runRecipe(
       order: recipe.order,
       orders: recipe.orders,
       spaces: recipe.spaces,
+      segmentSpaces: recipe.segmentSpaces,
       policy: recipe.policy(),
     })
     const row = res.images.data.length / part.length

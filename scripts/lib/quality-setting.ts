@@ -69,6 +69,9 @@ export interface Entry {
   tuneNfe?: number
 }
 
+/** A static plan as the bench runs it: keys, orders, and a v4 plan's per-segment spaces. */
+export type BenchPlan = { keySteps: number[]; orders?: number[]; order: number; spaces?: string[] }
+
 export interface SettingInput {
   denoiser: Denoiser
   steps: number
@@ -78,8 +81,8 @@ export interface SettingInput {
   cal: Calibration & { seeds: readonly number[]; classes: readonly number[] }
   /** what the shipped schedule forecasts at a skipped step (schedule v3; absent: the feature) */
   spaces?: readonly string[]
-  /** shipped plan per budget (keys, orders) */
-  shipped: Map<number, { keySteps: number[]; orders?: number[]; order: number }>
+  /** shipped plan per budget (keys, orders, per-segment spaces) */
+  shipped: Map<number, BenchPlan>
   /** order-1 cost tensor with the shipped settings, for greedy and 2-D */
   pact: import('../../src/core/pact.ts').Pact
   forcedFirst: number
@@ -87,7 +90,7 @@ export interface SettingInput {
   ablations: {
     label: string
     spaces?: readonly string[]
-    plans: Map<number, { keySteps: number[]; orders?: number[]; order: number }>
+    plans: Map<number, BenchPlan>
   }[]
   lemica: { weights: Float64Array }
   budcacheEvals: number
@@ -116,10 +119,14 @@ export async function entriesFor(s: SettingInput, budget: number): Promise<Entry
   if (!sh) throw new Error(`the shipped ${n}-step schedule has no K=${budget} plan`)
   out.push({
     method: 'dpcache',
-    recipe: keysRecipe(n, sh.keySteps, sh.order, sh.orders, s.spaces),
+    recipe: keysRecipe(n, sh.keySteps, sh.order, sh.orders, s.spaces, sh.spaces),
     setting:
       (sh.orders ? `orders ${sh.orders.join('')}` : `order ${sh.order}`) +
-      (s.spaces ? `, forecast ${s.spaces.join('+')}` : ''),
+      (sh.spaces
+        ? `, forecast ${sh.spaces.join(' ')}`
+        : s.spaces
+          ? `, forecast ${s.spaces.join('+')}`
+          : ''),
   })
   for (const a of s.only && !s.only.includes('dpcache') ? [] : s.ablations) {
     const p = a.plans.get(budget)
@@ -127,7 +134,7 @@ export async function entriesFor(s: SettingInput, budget: number): Promise<Entry
       out.push({
         method: 'dpcache',
         variant: a.label,
-        recipe: keysRecipe(n, p.keySteps, p.order, p.orders, a.spaces),
+        recipe: keysRecipe(n, p.keySteps, p.order, p.orders, a.spaces, p.spaces),
       })
   }
   // a partial rerun (bench:quality --only): the shipped row, for the pairing, and the methods

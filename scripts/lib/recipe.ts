@@ -23,6 +23,7 @@ import {
   originSchema,
   refinedBudgetSchema,
   refinementSchema,
+  spaceSetSchema,
 } from '../../src/core/schedule.ts'
 import { writeFileAtomic } from './atomic.ts'
 
@@ -41,6 +42,8 @@ export const refinedPlanSchema = z
   .object({
     keySteps: keys,
     orders,
+    /** per-segment spaces, where the polish chose them (schedule v4) */
+    spaces: z.array(spaceSetSchema).optional(),
     ...provenance,
     start: z.object({ keySteps: keys, orders }).strict(),
   })

@@ -22,7 +22,14 @@ import {
   type Schedule,
 } from '../../src/core/schedule.ts'
 import { flowEuler } from '../../src/core/solver.ts'
-import { randomKeys, refine, stateAfter, type Candidate, type RefineResult } from './refine.ts'
+import {
+  candidateKey,
+  randomKeys,
+  refine,
+  stateAfter,
+  type Candidate,
+  type RefineResult,
+} from './refine.ts'
 
 export interface Judge {
   seeds: readonly number[]
@@ -56,6 +63,11 @@ export interface RefineSetup {
   stops?: readonly number[]
   /** runs for a climb over orders and keys from the selected plan (0 or absent: none) */
   polishEvals?: number
+  /**
+   * per-segment space sets the polish may choose ('+'-joined; the first is `spaces`, which
+   * every segment starts from): schedule v4. Absent: the polish keeps `spaces` everywhere.
+   */
+  polishSpaces?: readonly string[]
   log?: (line: string) => void
 }
 
@@ -78,6 +90,7 @@ export async function finalImageError(
     order: Math.max(...c.orders, 0),
     orders: c.orders,
     spaces: s.spaces,
+    segmentSpaces: c.spaces,
     policy: new StaticMaskPolicy(maskOf(s.steps, c.keySteps)),
   })
   const size = res.images.data.length / judge.seeds.length
@@ -101,7 +114,7 @@ export async function finalImageError(
 export function refinementOptions(
   s: Pick<
     RefineSetup,
-    'error' | 'evals' | 'randomEvals' | 'randomKeysOnly' | 'stops' | 'polishEvals'
+    'error' | 'evals' | 'randomEvals' | 'randomKeysOnly' | 'stops' | 'polishEvals' | 'polishSpaces'
   > & {
     calibration: Pick<Judge, 'seeds' | 'classes'>
     selection: Pick<Judge, 'seeds'>
@@ -119,6 +132,7 @@ export function refinementOptions(
     ...(s.randomEvals && s.randomKeysOnly ? { randomKeysOnly: true } : {}),
     ...(s.stops?.length ? { stops: [...s.stops] } : {}),
     ...(s.polishEvals ? { polishEvals: s.polishEvals } : {}),
+    ...(s.polishEvals && s.polishSpaces ? { polishSpaces: [...s.polishSpaces] } : {}),
   }
 }
 
@@ -134,7 +148,10 @@ export function refinementRuns(
   return o.maxEvals * (o.starts?.length ?? 1) + (o.randomEvals ?? 0) + (o.polishEvals ?? 0)
 }
 
-const keyOf = (c: Candidate) => `${c.keySteps.join(',')}|${c.orders.join(',')}`
+const keyOf = candidateKey
+
+/** A plan with per-segment spaces where the polish chose them (schedule v4). */
+export type SpacedPlan = OrderedPlan & { spaces?: string[] }
 
 type Climb = { from: RefineOrigin; cand: Candidate; r: RefineResult }
 type State = ReturnType<typeof stateAfter> & { stoppedAfter?: number }
@@ -144,11 +161,13 @@ const climbFrom = (
   cand: Candidate,
   maxEvals: number,
   orders = setup.orders,
+  spaceSets?: readonly string[],
 ): Promise<RefineResult> =>
   refine(cand, {
     steps: setup.steps,
     forcedFirst: setup.forcedFirst,
     orders,
+    spaceSets,
     maxEvals,
     evaluate: (c) => finalImageError(setup, setup.calibration, c, setup.error),
   })
@@ -216,7 +235,9 @@ function statesOf(climb: Climb, stops: readonly number[] = []): State[] {
  * random climb often wins selection with every segment at order 1, while late segments gain
  * from order 2 (a scratch run on the previous schedules: +0.3 to +1.1 dB held out at K = 8 and
  * 13 of 50 on both models). Its end ships only if it beats the selected plan on the selection
- * seeds too.
+ * seeds too. With `polishSpaces` it also chooses each segment's forecast spaces (schedule v4):
+ * on the shipped plans, a scratch climb of 60 runs over five space sets gained +0.1 to +1.0 dB
+ * on 32 fresh seeds at most budgets of both models (docs/benchmarks.md).
  */
 export async function refinePlans(
   setup: RefineSetup,
@@ -224,8 +245,8 @@ export async function refinePlans(
   budgets: readonly number[],
   tensors: OrderTensors,
   order1Plans?: readonly { budget: number; keySteps: number[] }[],
-): Promise<{ plans: OrderedPlan[]; record: NonNullable<Schedule['refinement']> }> {
-  const out = plans.slice()
+): Promise<{ plans: SpacedPlan[]; record: NonNullable<Schedule['refinement']> }> {
+  const out: SpacedPlan[] = plans.slice()
   const record: NonNullable<Schedule['refinement']> = {
     method: 'hill-climb',
     ...refinementOptions(setup, order1Plans !== undefined),
@@ -268,7 +289,7 @@ export async function refinePlans(
     let polish: RefineResult | undefined
     let polishRuns = 0
     if ((setup.polishEvals ?? 0) >= 2) {
-      const r = await climbFrom(setup, chosen, setup.polishEvals!)
+      const r = await climbFrom(setup, chosen, setup.polishEvals!, setup.orders, setup.polishSpaces)
       polishRuns = r.evals
       if (r.moves.length > 0 && (await selectErr(r.best)) < best.error) {
         polish = r
@@ -291,6 +312,7 @@ export async function refinePlans(
         budget,
         keySteps: chosen.keySteps,
         orders: chosen.orders,
+        ...(chosen.spaces ? { spaces: chosen.spaces } : {}),
         mask: maskOf(setup.steps, chosen.keySteps),
         cost: orderedPathCost(tensors, chosen.keySteps, chosen.orders),
       }

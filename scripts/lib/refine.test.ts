@@ -56,6 +56,52 @@ describe('refine', () => {
     }
   })
 
+  it('with space sets, segments change spaces; key moves carry them; uniform is one form', async () => {
+    const sets = ['feature+noise', 'feature', 'noise']
+    const o = { steps: 20, forcedFirst: 1, orders: [1], spaceSets: sets }
+    const c = { keySteps: [0, 4, 10], orders: [1, 1, 1] }
+    const all = neighbours(c, o)
+    const spaceMoves = all.filter((n) => n.move.startsWith('spaces of segment'))
+    // two other sets for each of the three segments, and a candidate without spaces has the
+    // first set everywhere
+    expect(spaceMoves.map((n) => n.move)).toEqual([
+      'spaces of segment after 0: feature+noise -> feature',
+      'spaces of segment after 0: feature+noise -> noise',
+      'spaces of segment after 4: feature+noise -> feature',
+      'spaces of segment after 4: feature+noise -> noise',
+      'spaces of segment after 10: feature+noise -> feature',
+      'spaces of segment after 10: feature+noise -> noise',
+    ])
+    expect(spaceMoves[3].cand.spaces).toEqual(['feature+noise', 'noise', 'feature+noise'])
+    // without space sets, no space moves and no spaces
+    expect(neighbours(c, { ...o, spaceSets: undefined }).every((n) => !n.cand.spaces)).toBe(true)
+    // a plan with spaces: a shift keeps them, a move takes its new segment's from the one split
+    const spaced = { ...c, spaces: ['noise', 'feature', 'feature+noise'] }
+    const next = neighbours(spaced, o)
+    expect(next.find((n) => n.move === 'shift key 4 -> 3')!.cand.spaces).toEqual(spaced.spaces)
+    const moved = next.find((n) => n.move === 'move key 4 -> 5')!.cand
+    expect(moved).toEqual({
+      keySteps: [0, 5, 10],
+      orders: [1, 1, 1],
+      spaces: ['noise', 'noise', 'feature+noise'],
+    })
+    // back to the first set everywhere: the plain form, no spaces
+    const back = neighbours({ ...c, spaces: ['feature+noise', 'noise', 'feature+noise'] }, o)
+    expect(
+      back.find((n) => n.move === 'spaces of segment after 4: noise -> feature+noise')!.cand,
+    ).toEqual(c)
+    // a climb finds the best set per segment
+    const want = ['noise', 'feature', 'feature+noise']
+    const r = await refine(c, {
+      ...o,
+      maxEvals: 100,
+      evaluate: async (x) =>
+        (x.spaces ?? x.keySteps.map(() => sets[0])).filter((v, m) => v !== want[m]).length +
+        Math.abs(x.keySteps[1] - 4),
+    })
+    expect(r.best).toEqual({ ...c, spaces: want })
+  })
+
   it('draws sorted, distinct random keys after the forced steps', () => {
     let x = 0
     const next = () => ((x = (x * 9301 + 49297) % 233280), x / 233280)

@@ -5,6 +5,7 @@
  *
  * Moves, tried in a fixed order so that a run is deterministic (cheapest guesses first):
  *   order   segment m to each other allowed forecaster order
+ *   spaces  segment m to each other allowed set of forecast spaces (schedule v4)
  *   shift   key m by -1, +1, then -2, +2, then -3, +3 (keys stay increasing, forced keys stay)
  *   move    key m into the middle of the longest segment (a remove + insert)
  * The first improvement is taken and the walk goes on from the same place in the new plan's
@@ -16,6 +17,8 @@ export interface Candidate {
   keySteps: number[]
   /** orders[m]: forecaster order after keySteps[m] */
   orders: number[]
+  /** spaces[m]: forecast spaces ('+'-joined) after keySteps[m]; absent: the schedule's */
+  spaces?: string[]
 }
 
 export interface RefineOptions {
@@ -24,6 +27,11 @@ export interface RefineOptions {
   forcedFirst: number
   /** orders a segment may take; [] or one value: keys only */
   orders: readonly number[]
+  /**
+   * space sets a segment may take ('+'-joined), the first being the schedule's (a candidate
+   * without `spaces` has it everywhere); absent or one value: spaces stay as they are
+   */
+  spaceSets?: readonly string[]
   /** evaluations allowed (the start's included) */
   maxEvals: number
   /** mean final-image error of a candidate on the judging seeds (lower is better) */
@@ -57,11 +65,18 @@ const SHIFT_ROUNDS = [
 /** Every neighbour of `c`, with a label, in the fixed search order. */
 export function neighbours(
   c: Candidate,
-  opts: Pick<RefineOptions, 'steps' | 'forcedFirst' | 'orders'>,
+  opts: Pick<RefineOptions, 'steps' | 'forcedFirst' | 'orders' | 'spaceSets'>,
 ): { move: string; cand: Candidate }[] {
   const out: { move: string; cand: Candidate }[] = []
   const k = c.keySteps
   const firstFree = Math.max(1, opts.forcedFirst)
+  const sets = opts.spaceSets ?? []
+  // a key move keeps each segment's spaces; spaces that are the schedule's everywhere are
+  // dropped, so one plan has one form (and one judging run)
+  const withSpaces = (keySteps: number[], orders: number[], spaces = c.spaces?.slice()) =>
+    spaces && spaces.some((v) => v !== sets[0])
+      ? { keySteps, orders, spaces }
+      : { keySteps, orders }
   for (let m = 0; m < k.length; m++) {
     for (const r of opts.orders) {
       if (r === c.orders[m]) continue
@@ -69,8 +84,22 @@ export function neighbours(
       orders[m] = r
       out.push({
         move: `order of segment after ${k[m]}: ${c.orders[m]} -> ${r}`,
-        cand: { keySteps: k.slice(), orders },
+        cand: withSpaces(k.slice(), orders),
       })
+    }
+  }
+  if (sets.length > 1) {
+    const now = c.spaces ?? k.map(() => sets[0])
+    for (let m = 0; m < k.length; m++) {
+      for (const set of sets) {
+        if (set === now[m]) continue
+        const spaces = now.slice()
+        spaces[m] = set
+        out.push({
+          move: `spaces of segment after ${k[m]}: ${now[m]} -> ${set}`,
+          cand: withSpaces(k.slice(), c.orders.slice(), spaces),
+        })
+      }
     }
   }
   for (const round of SHIFT_ROUNDS) {
@@ -83,10 +112,7 @@ export function neighbours(
         if (t <= lo || t >= hi || t < firstFree) continue
         const keys = k.slice()
         keys[m] = t
-        out.push({
-          move: `shift key ${k[m]} -> ${t}`,
-          cand: { keySteps: keys, orders: c.orders.slice() },
-        })
+        out.push({ move: `shift key ${k[m]} -> ${t}`, cand: withSpaces(keys, c.orders.slice()) })
       }
     }
   }
@@ -94,6 +120,7 @@ export function neighbours(
     if (k[m] < firstFree) continue
     const keys = k.filter((_, x) => x !== m)
     const orders = c.orders.filter((_, x) => x !== m)
+    const spaces = c.spaces?.filter((_, x) => x !== m)
     let gap = -1
     let at = -1
     keys.forEach((t, x) => {
@@ -108,16 +135,21 @@ export function neighbours(
     if (t === k[m]) continue
     keys.splice(at + 1, 0, t)
     orders.splice(at + 1, 0, orders[at])
-    out.push({ move: `move key ${k[m]} -> ${t}`, cand: { keySteps: keys, orders } })
+    spaces?.splice(at + 1, 0, spaces[at])
+    out.push({ move: `move key ${k[m]} -> ${t}`, cand: withSpaces(keys, orders, spaces) })
   }
   return out
 }
+
+/** Identifies a candidate: its keys, orders and (where it has them) per-segment spaces. */
+export const candidateKey = (c: Candidate) =>
+  `${c.keySteps.join(',')}|${c.orders.join(',')}${c.spaces ? `|${c.spaces.join(',')}` : ''}`
 
 export async function refine(start: Candidate, opts: RefineOptions): Promise<RefineResult> {
   const seen = new Map<string, number>()
   let evals = 0
   const judge = async (c: Candidate) => {
-    const key = `${c.keySteps.join(',')}|${c.orders.join(',')}`
+    const key = candidateKey(c)
     const hit = seen.get(key)
     if (hit !== undefined) return hit
     evals++

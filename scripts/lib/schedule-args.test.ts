@@ -79,3 +79,41 @@ describe('--forecast-spaces', () => {
     ).toThrow(/--forecast-spaces needs calibration/)
   })
 })
+
+describe('--refine-polish-spaces', () => {
+  const parse = (...extra: string[]) =>
+    parseScheduleArgs(['--model', 'toy-single', '--steps', '12', ...extra])
+  const polish = ['--refine', '--refine-polish-evals', '10']
+  it('takes distinct sets, the first being the forecast spaces, checked and normalised', () => {
+    const a = parse(
+      ...polish,
+      '--forecast-spaces',
+      'feature,noise',
+      '--refine-polish-spaces',
+      'feature+noise, noise ,feature',
+    )
+    expect(a.refine?.polishSpaces).toEqual(['feature+noise', 'noise', 'feature'])
+    expect(parse(...polish, '--refine-polish-spaces', 'feature,data').refine?.polishSpaces).toEqual(
+      ['feature', 'data'],
+    )
+    expect(parse(...polish).refine).not.toHaveProperty('polishSpaces')
+  })
+  it('names what is wrong', () => {
+    const bad =
+      (v: string, extra: string[] = polish) =>
+      () =>
+        parse(...extra, '--refine-polish-spaces', v)
+    expect(bad('feature+eps,feature')).toThrow(
+      /--refine-polish-spaces: forecast space "eps" is not one of feature, velocity, noise, data/,
+    )
+    expect(bad('noise,feature')).toThrow(
+      /at least two distinct sets, the first being the forecast spaces \(feature\), got 'noise,feature'/,
+    )
+    expect(bad('feature')).toThrow(/at least two distinct sets/)
+    expect(bad('feature,noise,noise')).toThrow(/at least two distinct sets/)
+    expect(bad('feature,noise', ['--refine'])).toThrow(
+      '--refine-polish-spaces needs --refine and --refine-polish-evals',
+    )
+    expect(bad('feature,noise')).not.toThrow()
+  })
+})

@@ -9,7 +9,8 @@ import {
   type RefineError,
 } from '../../src/core/schedule.ts'
 import { BACKENDS, type Backend } from '../../src/runtime/ort.ts'
-import { checkSpaces, FORECAST_SPACES, type ForecastSpace } from '../../src/core/forecast-spaces.ts'
+import { FORECAST_SPACES, type ForecastSpace } from '../../src/core/forecast-spaces.ts'
+import { forecastSpaces, polishSpaces, SpaceArgError } from './space-args.ts'
 import type { Recipe } from './recipe.ts'
 
 export const USAGE = `usage:
@@ -70,6 +71,9 @@ per-segment orders and closed-loop refinement (schema dpcache-schedule/v2):
   --refine-random-keys-only  random climbs move keys only, every segment order 1 (as BudCache)
   --refine-polish-evals P  runs per budget for a climb over orders and keys from the selected
                      plan; its end ships if it beats that plan on the selection seeds (default 0)
+  --refine-polish-spaces L  the polish also chooses each segment's forecast spaces from these
+                     '+'-joined sets, the first being --forecast-spaces, e.g.
+                     feature+noise,feature,noise (schema v4; default: the spaces stay)
   --refine-stops L   each climb's state after these many of its runs is a selection candidate
                      too, e.g. 10,20,40,80,160 (early stopping; default: only its end)
   --select-seed S    first selection seed; as many as calibration samples (default 80000)
@@ -105,6 +109,8 @@ export interface ScheduleArgs {
     stops: number[]
     /** runs for the polish climb from the selected plan (0: none) */
     polishEvals: number
+    /** per-segment space sets the polish chooses from (schedule v4; the first is `spaces`) */
+    polishSpaces?: string[]
     error: RefineError
     selectSeed: number
   }
@@ -198,19 +204,18 @@ const OPTIONS = {
   'refine-stops': { type: 'string' },
   'refine-polish-evals': { type: 'string' },
   'refine-random-keys-only': { type: 'boolean' },
+  'refine-polish-spaces': { type: 'string' },
   'select-seed': { type: 'string' },
 } as const
 
-/** --forecast-spaces: checked names; the feature alone is the default, recorded as absent. */
-function forecastSpaces(v: string | undefined): ForecastSpace[] | undefined {
-  if (v === undefined) return undefined
-  let spaces: ForecastSpace[]
+/** A space flag's parser, its errors as usage errors. */
+function spaceArg<A extends unknown[], R>(parse: (...a: A) => R, ...a: A): R {
   try {
-    spaces = checkSpaces(v.split(',').map((s) => s.trim()))
+    return parse(...a)
   } catch (e) {
-    throw new UsageError(`--forecast-spaces: ${(e as Error).message}`)
+    if (e instanceof SpaceArgError) throw new UsageError(e.message)
+    throw e
   }
-  return spaces.length === 1 && spaces[0] === 'feature' ? undefined : spaces
 }
 
 /** The bench's budgets of 50 steps, scaled to N steps. */
@@ -323,7 +328,12 @@ export function parseScheduleArgs(argv: readonly string[], recipe?: Recipe): Sch
     throw new UsageError('--orders and --refine need calibration, they cannot be imported')
   // an explicit --forecast-spaces feature overrides a recipe's spaces
   const spaces =
-    v['forecast-spaces'] === undefined ? d?.forecaster.spaces : forecastSpaces(v['forecast-spaces'])
+    v['forecast-spaces'] === undefined
+      ? d?.forecaster.spaces
+      : spaceArg(forecastSpaces, v['forecast-spaces'])
+  const polish = spaceArg(polishSpaces, v['refine-polish-spaces'], spaces)
+  if (polish && !(v.refine && v['refine-polish-evals']))
+    throw new UsageError('--refine-polish-spaces needs --refine and --refine-polish-evals')
   if (v['forecast-spaces'] !== undefined && (v['import-pact'] || fromRecipe))
     throw new UsageError(
       '--forecast-spaces needs calibration: an imported tensor was planned for its own forecaster',
@@ -369,6 +379,7 @@ export function parseScheduleArgs(argv: readonly string[], recipe?: Recipe): Sch
             randomKeysOnly: v['refine-random-keys-only'] ?? false,
             stops: list('refine-stops', v['refine-stops'], 1, 100000) ?? [],
             polishEvals: climbRuns('refine-polish-evals', v['refine-polish-evals']),
+            ...(polish ? { polishSpaces: polish } : {}),
             error: refineError(v['refine-error']),
             selectSeed: int('select-seed', v['select-seed'], 0, 2 ** 31) ?? 80000,
           },

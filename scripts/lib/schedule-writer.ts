@@ -42,13 +42,14 @@ const round = (v: number) => Number(v.toPrecision(6))
  */
 export function buildSchedule(
   meta: ScheduleMeta,
-  plans: readonly (Plan & { orders?: number[] })[],
+  plans: readonly (Plan & { orders?: number[]; spaces?: string[] })[],
   greedy: readonly Plan[] = [],
 ): Schedule {
   const greedyCost = new Map(
     greedy.filter((p) => Number.isFinite(p.cost)).map((p) => [p.budget, round(p.cost)]),
   )
-  // v2 and v3 only where their features are used, so older readers keep reading every other file
+  // v2..v4 only where their features are used, so older readers keep reading every other file
+  const v4 = plans.some((p) => p.spaces) || meta.refinement?.polishSpaces !== undefined
   const v3 = meta.forecaster.spaces !== undefined
   const v2 =
     plans.some((p) => p.orders) ||
@@ -56,7 +57,13 @@ export function buildSchedule(
     meta.forecaster.orders ||
     meta.calibration.pactFiles
   const schedule: Schedule = {
-    schema: v3 ? SCHEDULE_SCHEMA : v2 ? SCHEDULE_SCHEMAS[1] : SCHEDULE_SCHEMAS[0],
+    schema: v4
+      ? SCHEDULE_SCHEMA
+      : v3
+        ? SCHEDULE_SCHEMAS[2]
+        : v2
+          ? SCHEDULE_SCHEMAS[1]
+          : SCHEDULE_SCHEMAS[0],
     model: meta.model,
     modelSha256: meta.modelSha256,
     steps: meta.steps,
@@ -75,6 +82,7 @@ export function buildSchedule(
         nfe: p.budget,
         speedup: round(meta.steps / p.budget),
         ...(p.orders ? { orders: p.orders } : {}),
+        ...(p.spaces ? { spaces: p.spaces } : {}),
       })),
     ...(meta.refinement ? { refinement: meta.refinement } : {}),
   }

@@ -1,6 +1,7 @@
 import { decode } from 'fast-png'
 import { describe, expect, it } from 'vitest'
 import { toyEngine, toyStore, TOY } from '../../test/fixtures/toy.ts'
+import { SCHEDULE_SCHEMA } from '../core/schedule.ts'
 import { createApp } from './index.ts'
 import { localGenerate } from './local.ts'
 
@@ -55,7 +56,7 @@ describe('read routes', () => {
     const tag = res.headers.get('etag')!
     expect(tag).toMatch(/^"[0-9a-f]{40}"$/)
     const body = (await res.json()) as { schema: string; plans: unknown[] }
-    expect(body.schema).toBe('dpcache-schedule/v3')
+    expect(body.schema).toBe(SCHEDULE_SCHEMA)
     expect(body.plans).toHaveLength(18)
     const again = await app.request(`/v1/schedules/${TOY}/20`, {
       headers: { 'If-None-Match': tag },

@@ -45,7 +45,62 @@ const run = (mask: string, spaces: string[], order: number, guidance = 1) =>
     policy: new StaticMaskPolicy(mask),
   }).then((r) => Array.from(r.images.data))
 
+/** Runs a plan and records the x each trunk call sees (the sampler's state at each key step). */
+async function runSeen(mask: string, spaces: string[], segmentSpaces?: string[]) {
+  const seen: number[][] = []
+  const watching: Denoiser = {
+    ...denoiser,
+    trunk: (x, sigma, labels) => {
+      seen.push(Array.from(x.data))
+      return denoiser.trunk(x, sigma, labels)
+    },
+  }
+  const r = await sample(watching, flowEuler, {
+    steps: mask.length,
+    classes: [3, 7],
+    seeds: [5, 6],
+    guidance: 1,
+    order: 1,
+    spaces,
+    segmentSpaces,
+    policy: new StaticMaskPolicy(mask),
+  })
+  return { seen, images: Array.from(r.images.data) }
+}
+
 describe('forecast spaces', () => {
+  it('per segment (v4): each segment forecasts in its own spaces, the rest in the default', async () => {
+    const mask = '1010010000'
+    const feature = await runSeen(mask, ['feature'])
+    const noise = await runSeen(mask, ['noise'])
+    // uniform per-segment spaces are the plain run
+    expect(await runSeen(mask, ['feature'], ['noise', 'noise', 'noise'])).toEqual(noise)
+    const fn = ['feature+noise', 'feature+noise', 'feature+noise']
+    expect((await runSeen(mask, ['noise'], fn)).images).toEqual(
+      (await runSeen(mask, ['feature', 'noise'])).images,
+    )
+    // segment 2 (after key 2) in noise, the first in the feature: up to key 5 the run is the
+    // feature run, from there on it differs from both
+    const mixed = await runSeen(mask, ['feature'], ['feature', 'noise'])
+    expect(mixed.seen.slice(0, 2)).toEqual(feature.seen.slice(0, 2))
+    expect(mixed.seen[2]).not.toEqual(feature.seen[2])
+    expect(mixed.seen[2]).not.toEqual(noise.seen[2])
+    // segments past the list's end forecast in `spaces`: the last one here, as in `feature`
+    const last = await runSeen(mask, ['noise'], ['feature', 'feature'])
+    const allFeatureButLast = await runSeen(mask, ['feature'], ['feature', 'feature', 'noise'])
+    expect(last).toEqual(allFeatureButLast)
+    expect(last.images).not.toEqual(feature.images)
+  })
+
+  it('per-segment sets are checked: unknown or repeated spaces are refused', async () => {
+    await expect(runSeen('1100', ['feature'], ['feature', 'noise+eps'])).rejects.toThrow(
+      'forecast space "eps" is not one of feature, velocity, noise, data',
+    )
+    await expect(runSeen('1100', ['feature'], ['noise+noise'])).rejects.toThrow(
+      'forecast spaces repeat: noise, noise',
+    )
+  })
+
   it('a velocity taken to a space and back is the same velocity, at any x and sigma', () => {
     const x = Float32Array.of(0.3, -1.2, 2)
     const v = Float32Array.of(1.5, 0.25, -0.7)

@@ -34,6 +34,8 @@ export interface ResolvedPlan {
   orders?: number[]
   /** What a skipped step forecasts (a v3 schedule's `forecaster.spaces`; absent: the feature). */
   spaces?: string[]
+  /** A v4 plan's per-segment spaces ('+'-joined), segmentSpaces[m] after keySteps[m]. */
+  segmentSpaces?: string[]
   shift: number
   /** The plan's expected cost from the schedule; 0 at full compute. */
   cost: number
@@ -140,6 +142,7 @@ export function resolvePlan(
     order: schedule.forecaster.order,
     ...(plan.orders ? { orders: plan.orders } : {}),
     ...(schedule.forecaster.spaces ? { spaces: schedule.forecaster.spaces } : {}),
+    ...(plan.spaces ? { segmentSpaces: plan.spaces } : {}),
     shift,
     cost: plan.cost,
     source: 'schedule',

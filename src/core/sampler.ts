@@ -44,6 +44,11 @@ export interface SampleOptions {
    * (forecast-spaces.ts). Absent: ['feature'], the trunk feature through the head.
    */
   spaces?: readonly string[]
+  /**
+   * Schedule v4: per-segment spaces, `segmentSpaces[m]` ('+'-joined, e.g. 'feature+noise')
+   * for the steps after the m-th key step; segments past its end use `spaces`.
+   */
+  segmentSpaces?: readonly string[]
   shift?: number
   signal?: AbortSignal
   /** Sees every real trunk output (calibration records trajectories through this). */
@@ -106,8 +111,11 @@ export async function sample(
   }
   const maxOrder = Math.max(opts.order, ...orders)
   const spaces = checkSpaces(opts.spaces ?? ['feature'])
-  const viaFeature = spaces.includes('feature')
-  const outputSpaces = spaces.filter((s): s is OutputSpace => s !== 'feature')
+  const bySegment = (opts.segmentSpaces ?? []).map((s) => checkSpaces(s.split('+')))
+  // every space any segment forecasts is fed at every key step, so each has its history
+  const used = [...new Set([...spaces, ...bySegment.flat()])]
+  const viaFeature = used.includes('feature')
+  const outputSpaces = used.filter((s): s is OutputSpace => s !== 'feature')
   // the loop needs only the Forecaster interface (reset / update / predict); Taylor is the one we ship
   const forecaster: Forecaster = new TaylorForecaster(maxOrder, rows * sizeOf(denoiser.featureDims))
   // image-space forecasts run on the guided velocity, one row per image
@@ -147,20 +155,22 @@ export async function sample(
       )
     } else {
       const order = orders[keySteps.length - 1] ?? opts.order
+      const here = bySegment[keySteps.length - 1] ?? spaces
       let fromFeature: Tensor | undefined
-      if (viaFeature) {
+      if (here.includes('feature')) {
         const h = { data: forecaster.predict(i, forecastBuffer, order), dims: featureDims }
         forecastMs += performance.now() - t0
         fromFeature = await headVelocity(h, input, sigma)
       }
-      if (outputSpaces.length === 0) velocity = fromFeature!
+      if (here.length === 1 && fromFeature) velocity = fromFeature
       else {
         // the mean of the spaces' velocities
-        const weight = 1 / spaces.length
+        const weight = 1 / here.length
         if (fromFeature) for (let k = 0; k < imageSize; k++) mixed[k] = weight * fromFeature.data[k]
         else mixed.fill(0)
         const t2 = performance.now()
         outputSpaces.forEach((s, j) => {
+          if (!here.includes(s)) return
           const z = outputForecasters[j].predict(i, implied, order)
           addVelocity(s, x.data, z, sigma, weight, mixed)
         })

@@ -108,10 +108,31 @@ describe('schedule schema', () => {
   })
 
   it('names a newer format instead of listing field errors', () => {
-    const s = { ...valid(), schema: 'dpcache-schedule/v4' }
+    const s = { ...valid(), schema: 'dpcache-schedule/v5' }
     expect(() => parseSchedule(s)).toThrow(
-      /dpcache-schedule\/v4 is newer than this reader, which knows dpcache-schedule\/v1, dpcache-schedule\/v2 and dpcache-schedule\/v3/,
+      /dpcache-schedule\/v5 is newer than this reader, which knows dpcache-schedule\/v1, dpcache-schedule\/v2, dpcache-schedule\/v3 and dpcache-schedule\/v4/,
     )
+  })
+
+  it('v4 carries per-segment spaces, one set per segment; older versions refuse them', () => {
+    const s = valid()
+    s.schema = 'dpcache-schedule/v4'
+    s.forecaster.spaces = ['feature', 'noise']
+    s.plans[1].spaces = ['feature+noise', 'noise', 'feature']
+    expect(parseSchedule(s).plans[1].spaces).toEqual(['feature+noise', 'noise', 'feature'])
+    for (const old of ['dpcache-schedule/v2', 'dpcache-schedule/v3'] as const) {
+      expect(() => parseSchedule({ ...s, schema: old })).toThrow(
+        /schema: per-segment forecast spaces need dpcache-schedule\/v4/,
+      )
+    }
+    s.plans[1].spaces = ['feature+noise', 'noise']
+    expect(() => parseSchedule(s)).toThrow(/plans\.1\.spaces: 2 space sets for 3 segments/)
+    for (const bad of ['feature+eps', 'noise+noise', '', 'feature,noise']) {
+      s.plans[1].spaces = ['feature', bad, 'noise']
+      expect(() => parseSchedule(s)).toThrow(
+        /plans\.1\.spaces\.1: a '\+'-joined list of distinct forecast spaces \(feature, velocity, noise, data\)/,
+      )
+    }
   })
 
   it('v3 carries the forecast spaces; v1 and v2 refuse them, and bad lists name the field', () => {
@@ -121,7 +142,7 @@ describe('schedule schema', () => {
     expect(parseSchedule(s).forecaster.spaces).toEqual(['feature', 'noise'])
     for (const old of ['dpcache-schedule/v1', 'dpcache-schedule/v2'] as const) {
       expect(() => parseSchedule({ ...s, schema: old })).toThrow(
-        /schema: forecast spaces need dpcache-schedule\/v3/,
+        /schema: forecast spaces need dpcache-schedule\/v3 or later/,
       )
     }
     const bad = (spaces: unknown) => () =>

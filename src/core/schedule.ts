@@ -11,12 +11,14 @@ import { PLAN_METHODS } from './planner.ts'
 /**
  * v2 adds per-segment forecaster orders (`plans[].orders`) and refinement provenance; v3 the
  * forecast spaces (`forecaster.spaces`), which change what every skipped step computes, so a
- * reader that knows only v2 must refuse the file rather than run its plans the v2 way.
+ * reader that knows only v2 must refuse the file rather than run its plans the v2 way; v4
+ * per-segment spaces (`plans[].spaces`), which a v3 reader would silently ignore.
  */
-export const SCHEDULE_SCHEMA = 'dpcache-schedule/v3'
+export const SCHEDULE_SCHEMA = 'dpcache-schedule/v4'
 export const SCHEDULE_SCHEMAS = [
   'dpcache-schedule/v1',
   'dpcache-schedule/v2',
+  'dpcache-schedule/v3',
   SCHEDULE_SCHEMA,
 ] as const
 export const INDEX_SCHEMA = 'dpcache-schedule-index/v1'
@@ -30,6 +32,20 @@ const modelId = z
   .string()
   .regex(MODEL_ID_PATTERN, 'model ids are lower-case letters, digits, ".", "_" and "-"')
 const sha256 = z.string().regex(/^[0-9a-f]{64}$/, 'expected a lower-case hex sha256')
+
+/** What a skipped step forecasts (schedule v3; the recipe records the same list). */
+export const forecastSpacesSchema = z
+  .array(z.enum(FORECAST_SPACES))
+  .min(1)
+  .refine((l) => new Set(l).size === l.length, 'forecast spaces must not repeat')
+
+/** One segment's spaces in a v4 plan, '+'-joined: 'feature+noise' (one line per plan stays short). */
+export const spaceSetSchema = z
+  .string()
+  .refine(
+    (v) => forecastSpacesSchema.safeParse(v.split('+')).success,
+    `a '+'-joined list of distinct forecast spaces (${FORECAST_SPACES.join(', ')})`,
+  )
 
 export const planSchema = z
   .object({
@@ -46,16 +62,12 @@ export const planSchema = z
     speedup: z.number().positive(),
     /** v2: orders[m] is the forecaster order after keySteps[m] (absent: forecaster.order) */
     orders: z.array(z.number().int().min(0).max(3)).optional(),
+    /** v4: spaces[m] is what the segment after keySteps[m] forecasts (absent: forecaster.spaces) */
+    spaces: z.array(spaceSetSchema).optional(),
   })
   .strict()
 
 const order = z.number().int().min(0).max(3)
-
-/** What a skipped step forecasts (schedule v3; the recipe records the same list). */
-export const forecastSpacesSchema = z
-  .array(z.enum(FORECAST_SPACES))
-  .min(1)
-  .refine((l) => new Set(l).size === l.length, 'forecast spaces must not repeat')
 
 /** The DP plans a refinement may start from: per-segment orders, or order 1 only. */
 export const REFINE_STARTS = ['dp', 'dp-order1'] as const
@@ -118,6 +130,8 @@ export const refinementSchema = z
     stops: z.array(z.number().int().positive()).optional(),
     /** runs per budget for a climb over orders and keys from the selected plan (a polish) */
     polishEvals: z.number().int().positive().optional(),
+    /** v4: the per-segment spaces the polish chose from (absent: it kept the schedule's) */
+    polishSpaces: z.array(spaceSetSchema).min(2).optional(),
     plans: z.array(refinedBudgetSchema),
   })
   .strict()
@@ -188,10 +202,18 @@ export const scheduleSchema = z
   .strict()
   .superRefine((s, ctx) => {
     const v1 = s.schema === 'dpcache-schedule/v1'
-    if (s.forecaster.spaces && s.schema !== 'dpcache-schedule/v3') {
+    const version = SCHEDULE_SCHEMAS.indexOf(s.schema) + 1
+    if (s.forecaster.spaces && version < 3) {
       ctx.addIssue({
         code: 'custom',
-        message: 'forecast spaces need dpcache-schedule/v3',
+        message: 'forecast spaces need dpcache-schedule/v3 or later',
+        path: ['schema'],
+      })
+    }
+    if ((s.plans.some((p) => p.spaces) || s.refinement?.polishSpaces) && version < 4) {
+      ctx.addIssue({
+        code: 'custom',
+        message: 'per-segment forecast spaces need dpcache-schedule/v4',
         path: ['schema'],
       })
     }
@@ -232,6 +254,8 @@ export const scheduleSchema = z
       if (p.nfe !== p.budget) issue('nfe must equal budget (one trunk call per key step)', 'nfe')
       if (p.orders && p.orders.length !== p.budget)
         issue(`${p.orders.length} orders for ${p.budget} segments`, 'orders')
+      if (p.spaces && p.spaces.length !== p.budget)
+        issue(`${p.spaces.length} space sets for ${p.budget} segments`, 'spaces')
     })
   })
 

@@ -154,6 +154,32 @@ describe('single-graph model through onnxruntime-web (wasm)', async () => {
     expect(c.images[0].pixels).toEqual(b.images[0].pixels)
   })
 
+  it("forecasts each segment of a v4 plan in that plan's spaces", async () => {
+    const base = {
+      ...schedule,
+      schema: 'dpcache-schedule/v4' as const,
+      forecaster: { ...schedule.forecaster, spaces: ['feature' as const, 'noise' as const] },
+    }
+    const withSpaces = (sets: (k: number) => string) => ({
+      ...base,
+      plans: schedule.plans.map((p) =>
+        p.budget === 4 ? { ...p, spaces: p.keySteps.map((_, k) => sets(k)) } : p,
+      ),
+    })
+    const v4 = withSpaces((k) => (k % 2 ? 'noise' : 'feature'))
+    const item = { class: 5, seed: 11 }
+    const resolved = await resolveRequest(info, memoryStore([v4]), { steps: 10, budget: 4 })
+    expect(resolved.segmentSpaces).toEqual(['feature', 'noise', 'feature', 'noise'])
+    const a = await run(engine, memoryStore([v4]), { budget: 4, items: [item] })
+    const uniform = await run(engine, memoryStore([base]), { budget: 4, items: [item] })
+    expect(a.keySteps).toEqual(uniform.keySteps)
+    expect(maxAbsDiff(a.images[0].pixels, uniform.images[0].pixels)).toBeGreaterThan(1e-4)
+    // the schedule's spaces on every segment are the v3 forecast exactly
+    const same = withSpaces(() => 'feature+noise')
+    const c = await run(engine, memoryStore([same]), { budget: 4, items: [item] })
+    expect(c.images[0].pixels).toEqual(uniform.images[0].pixels)
+  })
+
   it('answers unservable requests with typed errors listing what exists', async () => {
     const gen = (over: {
       steps?: number

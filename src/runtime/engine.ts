@@ -276,6 +276,7 @@ export function createEngine(models: ReadonlyMap<string, LoadedModel>): Engine {
         order: plan.order,
         orders: plan.orders,
         spaces: plan.spaces,
+        segmentSpaces: plan.segmentSpaces,
         shift: plan.shift,
         signal,
       })
