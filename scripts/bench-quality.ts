@@ -39,7 +39,8 @@ import { psnrs, runRecipe, staticRecipe, tuneScore, type Case } from './lib/qual
 import { renderReport, type Row } from './lib/quality-report.ts'
 import { refinementRuns } from './lib/refine-plans.ts'
 import { featureMoments, type FeatureMoments } from './lib/quality-score.ts'
-import { entriesFor, METHODS, type SettingInput } from './lib/quality-setting.ts'
+import { benchPlans, dpcacheAblations } from './lib/quality-ablations.ts'
+import { entriesFor, METHODS } from './lib/quality-setting.ts'
 import { paired, summarise } from './lib/quality-stats.ts'
 
 const { values } = parseArgs({
@@ -246,45 +247,7 @@ for (const { steps, budgets } of settings) {
         .join(',') || 'none'
     }`,
   )
-  // withSpaces false: every segment forecasts in the schedule's (or the ablation's) spaces
-  const plansOf = (
-    list: { budget: number; keySteps: number[]; orders?: number[]; spaces?: string[] }[],
-    order: number,
-    withSpaces = true,
-  ) =>
-    new Map(
-      list.map((p) => [
-        p.budget,
-        {
-          keySteps: p.keySteps,
-          orders: p.orders,
-          order,
-          ...(withSpaces && p.spaces ? { spaces: p.spaces } : {}),
-        },
-      ]),
-    )
-  const ablations: SettingInput['ablations'] = [
-    { label: 'DP, order 1 only (v1 recipe)', plans: plansOf(dp1, 1) },
-  ]
-  if (f.orders)
-    ablations.push({
-      label: 'DP, per-segment orders, not refined',
-      plans: plansOf(dp, f.order),
-      spaces: f.spaces,
-    })
-  // what the forecast spaces alone buy: the shipped plans, forecasting the feature only
-  if (f.spaces)
-    ablations.push({
-      label: 'shipped plans, forecast feature only',
-      plans: plansOf(shipped.plans, f.order, false),
-    })
-  // what the polish's per-segment spaces buy: the same plans, the schedule's spaces everywhere
-  if (shipped.plans.some((p) => p.spaces))
-    ablations.push({
-      label: `shipped plans, forecast ${(f.spaces ?? ['feature']).join('+')} everywhere`,
-      plans: plansOf(shipped.plans, f.order, false),
-      spaces: f.spaces,
-    })
+  const ablations = dpcacheAblations({ forecaster: f, shipped: shipped.plans, dp, dp1 })
   // 3. LeMiCa's edge weights on the first calibration seeds, edges capped just above N / min K
   const lemSeeds = Number(values['lemica-seeds'])
   const cap = values['lemica-cap']
@@ -322,7 +285,7 @@ for (const { steps, budgets } of settings) {
     shift,
     tune: { denoiser: model.denoiser, cases: tuneCases, references: tuneRefs, guidance, shift },
     cal: calibration,
-    shipped: plansOf(shipped.plans, f.order),
+    shipped: benchPlans(shipped.plans, f.order),
     spaces: f.spaces,
     pact: pact1,
     forcedFirst,
