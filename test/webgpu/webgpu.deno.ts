@@ -2,7 +2,7 @@
  * WebGPU vs wasm, in Deno (navigator.gpu). On a machine without a GPU, Mesa's software Vulkan
  * driver (llvmpipe, Debian package mesa-vulkan-drivers) provides the adapter; where none can be
  * had the test is skipped with the reason printed.
- *   deno test -A --unstable-webgpu test/webgpu/webgpu.deno.ts
+ *   deno test -A --unstable-webgpu test/webgpu/webgpu.deno.ts  (npm run test:webgpu: test/webgpu/run.sh)
  */
 import { StaticMaskPolicy } from '../../src/core/policy.ts'
 import { sample } from '../../src/core/sampler.ts'
