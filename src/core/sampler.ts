@@ -2,7 +2,7 @@
  * The DPCache sampling loop (the design notes, section 2): at a key step run the trunk and feed the
  * forecaster; at any other step forecast the trunk output and run the cheap head on it (and,
  * with schedule v3's forecast spaces, average in the velocities of image-space forecasts:
- * forecast-spaces.ts); then one solver step. Batch is the leading dimension, and
+ * forecast-spaces.ts; v4 chooses the spaces per segment); then one solver step. Batch is the leading dimension, and
  * classifier-free guidance stacks the conditional and unconditional rows into one trunk call:
  * the forecaster is element-wise, so each row (each stream) gets its own extrapolation.
  */
