@@ -148,8 +148,6 @@ export function refinementRuns(
   return o.maxEvals * (o.starts?.length ?? 1) + (o.randomEvals ?? 0) + (o.polishEvals ?? 0)
 }
 
-const keyOf = candidateKey
-
 /** A plan with per-segment spaces where the polish chose them (schedule v4). */
 export type SpacedPlan = OrderedPlan & { spaces?: string[] }
 
@@ -261,7 +259,8 @@ export async function refinePlans(
     const o1 = order1Plans?.find((p) => p.budget === budget)
     if (
       o1 &&
-      keyOf({ keySteps: o1.keySteps, orders: o1.keySteps.map(() => 1) }) !== keyOf(starts[0].cand)
+      candidateKey({ keySteps: o1.keySteps, orders: o1.keySteps.map(() => 1) }) !==
+        candidateKey(starts[0].cand)
     )
       starts.push({
         from: 'dp-order1',
@@ -272,7 +271,7 @@ export async function refinePlans(
     const climbs = await climbsOf(setup, budget, starts)
     const selection = new Map<string, number>()
     const selectErr = async (c: Candidate) => {
-      const k = keyOf(c)
+      const k = candidateKey(c)
       if (!selection.has(k))
         selection.set(k, await finalImageError(setup, setup.selection, c, setup.error))
       return selection.get(k)!
@@ -307,7 +306,7 @@ export async function refinePlans(
           '; ',
         )}; selection ${[...selection.values()].map((v) => v.toExponential(3)).join(', ')}: ship ${shipped} from ${climb.from}${state.stoppedAfter ? ` stopped after ${state.stoppedAfter} runs` : ''}${polish ? `, polished (${polish.moves.length} moves)` : ''}; ${((performance.now() - t0) / 1000).toFixed(0)} s`,
     )
-    if (keyOf(chosen) !== keyOf(starts[0].cand)) {
+    if (candidateKey(chosen) !== candidateKey(starts[0].cand)) {
       out[at] = {
         budget,
         keySteps: chosen.keySteps,

@@ -11,7 +11,6 @@ import {
   INDEX_SCHEMA,
   parseSchedule,
   parseScheduleIndex,
-  SCHEDULE_SCHEMA,
   SCHEDULE_SCHEMAS,
   type Schedule,
   type ScheduleIndex,
@@ -56,14 +55,9 @@ export function buildSchedule(
     meta.refinement ||
     meta.forecaster.orders ||
     meta.calibration.pactFiles
+  const version = v4 ? 4 : v3 ? 3 : v2 ? 2 : 1
   const schedule: Schedule = {
-    schema: v4
-      ? SCHEDULE_SCHEMA
-      : v3
-        ? SCHEDULE_SCHEMAS[2]
-        : v2
-          ? SCHEDULE_SCHEMAS[1]
-          : SCHEDULE_SCHEMAS[0],
+    schema: SCHEDULE_SCHEMAS[version - 1],
     model: meta.model,
     modelSha256: meta.modelSha256,
     steps: meta.steps,

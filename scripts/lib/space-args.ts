@@ -2,7 +2,7 @@
  * The schedules script's forecast-space flags: --forecast-spaces (one list for every segment,
  * schedule v3) and --refine-polish-spaces (the sets the polish may give each segment, v4).
  */
-import { checkSpaces, type ForecastSpace } from '../../src/core/forecast-spaces.ts'
+import { checkSpaces, spaceSet, type ForecastSpace } from '../../src/core/forecast-spaces.ts'
 
 export class SpaceArgError extends Error {
   override name = 'SpaceArgError'
@@ -32,7 +32,7 @@ export function polishSpaces(
   if (v === undefined) return undefined
   const sets = v.split(',').map((set) => {
     try {
-      return checkSpaces(set.trim().split('+')).join('+')
+      return spaceSet(set.trim()).join('+')
     } catch (e) {
       throw new SpaceArgError(`--refine-polish-spaces: ${(e as Error).message}`)
     }

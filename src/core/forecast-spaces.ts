@@ -61,6 +61,9 @@ export function addVelocity(
   }
 }
 
+/** One segment's set of a v4 plan, '+'-joined ('feature+noise'), checked as `checkSpaces` does. */
+export const spaceSet = (set: string): ForecastSpace[] => checkSpaces(set.split('+'))
+
 /** Checks a list of spaces: known names, no repeats, at least one. */
 export function checkSpaces(spaces: readonly string[]): ForecastSpace[] {
   if (spaces.length === 0) throw new RangeError('forecast spaces: need at least one')

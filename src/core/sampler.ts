@@ -2,11 +2,12 @@
  * The DPCache sampling loop (the design notes, section 2): at a key step run the trunk and feed the
  * forecaster; at any other step forecast the trunk output and run the cheap head on it (and,
  * with schedule v3's forecast spaces, average in the velocities of image-space forecasts:
- * forecast-spaces.ts; v4 chooses the spaces per segment); then one solver step. Batch is the leading dimension, and
- * classifier-free guidance stacks the conditional and unconditional rows into one trunk call:
- * the forecaster is element-wise, so each row (each stream) gets its own extrapolation.
+ * forecast-spaces.ts; v4 chooses the spaces per segment); then one solver step. Batch is the
+ * leading dimension, and classifier-free guidance stacks the conditional and unconditional rows
+ * into one trunk call: the forecaster is element-wise, so each row (each stream) gets its own
+ * extrapolation.
  */
-import { addVelocity, checkSpaces, toSpace, type OutputSpace } from './forecast-spaces.ts'
+import { addVelocity, checkSpaces, spaceSet, toSpace, type OutputSpace } from './forecast-spaces.ts'
 import type { ComputePolicy } from './policy.ts'
 import { gaussianNoise } from './rng.ts'
 import type { Solver } from './solver.ts'
@@ -111,7 +112,7 @@ export async function sample(
   }
   const maxOrder = Math.max(opts.order, ...orders)
   const spaces = checkSpaces(opts.spaces ?? ['feature'])
-  const bySegment = (opts.segmentSpaces ?? []).map((s) => checkSpaces(s.split('+')))
+  const bySegment = (opts.segmentSpaces ?? []).map(spaceSet)
   // every space any segment forecasts is fed at every key step, so each has its history
   const used = [...new Set([...spaces, ...bySegment.flat()])]
   const viaFeature = used.includes('feature')
