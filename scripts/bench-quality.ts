@@ -9,8 +9,8 @@
  *     [--budcache-errors mse,log-mse (or their recorded names; default: MSE plus the shipped refinement's)]
  *     [--budcache-spaces feature|shipped|both (forecasting the feature, as specified, and/or in a
  *       v3 schedule's spaces, judged by the last of the errors; default both)]
- *     [--only dpcache,budcache (the shipped row and these methods only, dpcache: its ablations;
- *       merge with scripts/quality-report.ts)] [--lemica-seeds 2] [--lemica-cap C] [--json FILE] [--out FILE.md] [--cache DIR] [--warm-only]
+ *     [--only shipped|dpcache|budcache (the shipped row and these methods only, dpcache: its
+ *       ablations; shipped: nothing else; merge with scripts/quality-report.ts)] [--lemica-seeds 2] [--lemica-cap C] [--json FILE] [--out FILE.md] [--cache DIR] [--warm-only]
  *
  * Seeds: held-out as given (must avoid 80000.. and 90000..), tuning 80000.. (baseline tuning and
  * the schedules' ship/no-ship selection), calibration 90000.. (cost tensors, refinement,
@@ -81,7 +81,13 @@ function choices<T extends string>(flag: string, list: string, allowed: readonly
 const errorList = (list: string): RefineError[] =>
   choices('budcache-errors', list, REFINE_ERROR_NAME_LIST).map((n) => refineErrorNamed(n)!)
 // checked before any model runs: a typo must not cost a calibration
-const onlyMethods = values.only ? choices('only', values.only, METHODS) : undefined
+// a partial rerun runs the shipped row and these only (other methods' rows are merged from
+// earlier runs by scripts/quality-report.ts); 'shipped' alone: just the shipped row
+const onlyMethods = values.only
+  ? choices('only', values.only, ['shipped', 'dpcache', 'budcache'] as const).filter(
+      (n): n is 'dpcache' | 'budcache' => n !== 'shipped',
+    )
+  : undefined
 const givenErrors = values['budcache-errors'] ? errorList(values['budcache-errors']) : undefined
 const [budcacheSpaces] = choices('budcache-spaces', values['budcache-spaces']!, [
   'feature',
@@ -250,35 +256,39 @@ for (const { steps, budgets } of settings) {
     }`,
   )
   const ablations = dpcacheAblations({ forecaster: f, shipped: shipped.plans, dp, dp1 })
-  // 3. LeMiCa's edge weights on the first calibration seeds, edges capped just above N / min K
+  // 3. LeMiCa's edge weights on the first calibration seeds, edges capped just above N / min K;
+  //    a partial rerun never runs LeMiCa, so it skips these model runs
   const lemSeeds = Number(values['lemica-seeds'])
   const cap = values['lemica-cap']
     ? Number(values['lemica-cap'])
     : Math.ceil(steps / Math.min(...budgets)) + 1
   const lt = performance.now()
-  const lem = await cached(
-    values.cache!,
-    key('lemica', { steps, cap, seeds: calSet.seeds.slice(0, lemSeeds) }),
-    async () => {
-      const sub = {
-        features: calibration.features.slice(0, lemSeeds),
-        latents: calibration.latents.slice(0, lemSeeds),
-        images: calibration.images.slice(0, lemSeeds),
-      }
-      const w = await lemicaWeights(model.denoiser, sub, {
-        steps,
-        classes: calSet.classes,
-        guidance,
-        shift,
-        cap,
-        onProgress: (d, t) => d % 10 === 0 && log(`lemica edges ${d}/${t}`),
-      })
-      return { weights: [[Float32Array.from(w)]] }
-    },
-  )
-  log(
-    `lemica edge weights (${lemSeeds} seeds, cap ${cap}) ready in ${((performance.now() - lt) / 1000).toFixed(0)} s`,
-  )
+  const lem = onlyMethods
+    ? { weights: [[new Float32Array(0)]] }
+    : await cached(
+        values.cache!,
+        key('lemica', { steps, cap, seeds: calSet.seeds.slice(0, lemSeeds) }),
+        async () => {
+          const sub = {
+            features: calibration.features.slice(0, lemSeeds),
+            latents: calibration.latents.slice(0, lemSeeds),
+            images: calibration.images.slice(0, lemSeeds),
+          }
+          const w = await lemicaWeights(model.denoiser, sub, {
+            steps,
+            classes: calSet.classes,
+            guidance,
+            shift,
+            cap,
+            onProgress: (d, t) => d % 10 === 0 && log(`lemica edges ${d}/${t}`),
+          })
+          return { weights: [[Float32Array.from(w)]] }
+        },
+      )
+  if (!onlyMethods)
+    log(
+      `lemica edge weights (${lemSeeds} seeds, cap ${cap}) ready in ${((performance.now() - lt) / 1000).toFixed(0)} s`,
+    )
   if (values['warm-only']) continue // fills the cache (calibration, references, LeMiCa) only
   const setting = {
     denoiser: model.denoiser,
