@@ -262,33 +262,34 @@ for (const { steps, budgets } of settings) {
   const cap = values['lemica-cap']
     ? Number(values['lemica-cap'])
     : Math.ceil(steps / Math.min(...budgets)) + 1
-  const lt = performance.now()
-  const lem = onlyMethods
-    ? { weights: [[new Float32Array(0)]] }
-    : await cached(
-        values.cache!,
-        key('lemica', { steps, cap, seeds: calSet.seeds.slice(0, lemSeeds) }),
-        async () => {
-          const sub = {
-            features: calibration.features.slice(0, lemSeeds),
-            latents: calibration.latents.slice(0, lemSeeds),
-            images: calibration.images.slice(0, lemSeeds),
-          }
-          const w = await lemicaWeights(model.denoiser, sub, {
-            steps,
-            classes: calSet.classes,
-            guidance,
-            shift,
-            cap,
-            onProgress: (d, t) => d % 10 === 0 && log(`lemica edges ${d}/${t}`),
-          })
-          return { weights: [[Float32Array.from(w)]] }
-        },
-      )
-  if (!onlyMethods)
+  async function lemicaEdges() {
+    const lt = performance.now()
+    const lem = await cached(
+      values.cache!,
+      key('lemica', { steps, cap, seeds: calSet.seeds.slice(0, lemSeeds) }),
+      async () => {
+        const sub = {
+          features: calibration.features.slice(0, lemSeeds),
+          latents: calibration.latents.slice(0, lemSeeds),
+          images: calibration.images.slice(0, lemSeeds),
+        }
+        const w = await lemicaWeights(model.denoiser, sub, {
+          steps,
+          classes: calSet.classes,
+          guidance,
+          shift,
+          cap,
+          onProgress: (d, t) => d % 10 === 0 && log(`lemica edges ${d}/${t}`),
+        })
+        return { weights: [[Float32Array.from(w)]] }
+      },
+    )
     log(
       `lemica edge weights (${lemSeeds} seeds, cap ${cap}) ready in ${((performance.now() - lt) / 1000).toFixed(0)} s`,
     )
+    return { weights: Float64Array.from(lem.weights[0][0]) }
+  }
+  const lemica = onlyMethods ? undefined : await lemicaEdges()
   if (values['warm-only']) continue // fills the cache (calibration, references, LeMiCa) only
   const setting = {
     denoiser: model.denoiser,
@@ -302,7 +303,7 @@ for (const { steps, budgets } of settings) {
     pact: pact1,
     forcedFirst,
     ablations,
-    lemica: { weights: Float64Array.from(lem.weights[0][0]) },
+    lemica,
     only: onlyMethods,
     // the same number of cached runs as the shipped refinement had (every start's climb, and
     // the climbs from random key sets, the polish)

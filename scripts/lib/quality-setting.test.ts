@@ -36,7 +36,6 @@ describe('bench:quality entries with forecast spaces (a v3 schedule)', () => {
         { label: 'with spaces', plans: new Map([[3, plan]]), spaces },
         { label: 'feature only', plans: new Map([[3, plan]]) },
       ],
-      lemica: { weights: new Float64Array(0) },
       budcacheEvals: 6,
       budcacheErrors: ['final-image-mse'],
       budcacheWithShippedSpaces: 'final-image-log-mse',

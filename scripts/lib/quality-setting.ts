@@ -92,7 +92,8 @@ export interface SettingInput {
     spaces?: readonly string[]
     plans: Map<number, BenchPlan>
   }[]
-  lemica: { weights: Float64Array }
+  /** LeMiCa's edge weights; absent in a partial rerun (`only`), which never runs LeMiCa */
+  lemica?: { weights: Float64Array }
   budcacheEvals: number
   /**
    * BudCache's judging errors, one row each: 'final-image-mse' is the method as specified (no
@@ -201,6 +202,7 @@ export async function entriesFor(s: SettingInput, budget: number): Promise<Entry
     })
   } else s.log(`magcache: no (retain, maxSkip, delta) gives exactly K=${budget}`)
   // lemica: exact lexicographic minimax path with exactly K keys
+  if (!s.lemica) throw new Error('a full bench run needs LeMiCa edge weights')
   const w = s.lemica.weights
   const lk = lemicaPath(n, budget, (i, j) => w[i * (n + 1) + j])
   if (lk) out.push({ method: 'lemica', recipe: keysRecipe(n, lk, 0) })
