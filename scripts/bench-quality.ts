@@ -19,13 +19,10 @@
 import { createHash } from 'node:crypto'
 import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { parseArgs } from 'node:util'
-import { frechetDistance, ssim } from '../src/core/metrics.ts'
 import { parseNpy } from '../src/core/npy.ts'
 import { buildPact, type ErrorMetric } from '../src/core/pact.ts'
 import { planAllOrders } from '../src/core/planner-orders.ts'
 import { planAll } from '../src/core/planner.ts'
-import type { RefineError } from '../src/core/schedule.ts'
 import { loadClassifier, type Classifier } from '../src/runtime/classifier.ts'
 import { loadModel } from '../src/runtime/engine.ts'
 import { fileScheduleStore } from '../src/runtime/schedule-files.ts'
@@ -34,105 +31,30 @@ import { calibrateFull, calibrationCases } from './lib/calibrate.ts'
 import { loadHeldOut } from './lib/heldout.ts'
 import { cached } from './lib/quality-cache.ts'
 import { lemicaWeights } from './lib/quality-lemica.ts'
-import { REFINE_ERROR_NAME_LIST, refineErrorNamed } from './lib/schedule-args.ts'
-import { psnrs, runRecipe, staticRecipe, tuneScore, type Case } from './lib/quality-methods.ts'
+import { qualityArgs } from './lib/quality-args.ts'
+import { runRecipe, staticRecipe, tuneScore, type Case } from './lib/quality-methods.ts'
 import { renderReport, type Row } from './lib/quality-report.ts'
 import { refinementRuns } from './lib/refine-plans.ts'
-import { featureMoments, type FeatureMoments } from './lib/quality-score.ts'
-import { benchPlans, dpcacheAblations } from './lib/quality-ablations.ts'
-import { entriesFor, METHODS } from './lib/quality-setting.ts'
+import { featureMoments, scoreImages, type FeatureMoments } from './lib/quality-score.ts'
+import { benchPlans, checkDpStarts, dpcacheAblations } from './lib/quality-ablations.ts'
+import { entriesFor } from './lib/quality-setting.ts'
 import { paired, summarise } from './lib/quality-stats.ts'
 
-const { values } = parseArgs({
-  options: {
-    model: { type: 'string', default: 'tiny-dit-mnist' },
-    seeds: { type: 'string', default: '0..29' },
-    classes: { type: 'string', default: '0..9' },
-    settings: { type: 'string', default: '50:4,5,6,8,10,13,17,25;20:4,8;28:6,10' },
-    'tune-seeds': { type: 'string', default: '8' },
-    'budcache-evals': { type: 'string' },
-    'budcache-errors': { type: 'string' },
-    'budcache-spaces': { type: 'string', default: 'both' },
-    backend: { type: 'string', default: 'wasm' },
-    only: { type: 'string' },
-    'lemica-seeds': { type: 'string', default: '2' },
-    'lemica-cap': { type: 'string' },
-    guidance: { type: 'string' },
-    chunk: { type: 'string', default: '30' },
-    json: { type: 'string' },
-    out: { type: 'string' },
-    cache: { type: 'string', default: '.cache/quality' },
-    classifier: { type: 'string' },
-    'models-dir': { type: 'string', default: 'models' },
-    schedules: { type: 'string', default: 'schedules' },
-    'warm-only': { type: 'boolean', default: false },
-  },
-})
-/** A comma-separated option whose every item must be one of `allowed`. */
-function choices<T extends string>(flag: string, list: string, allowed: readonly T[]): T[] {
-  const names = list.split(',')
-  const bad = names.filter((n) => !(allowed as readonly string[]).includes(n))
-  if (bad.length)
-    throw new Error(`--${flag} ${bad.join(',')}: expected some of ${allowed.join(', ')}`)
-  return names as T[]
-}
-
-/** --budcache-errors: short (mse, log-mse) or recorded names. */
-const errorList = (list: string): RefineError[] =>
-  choices('budcache-errors', list, REFINE_ERROR_NAME_LIST).map((n) => refineErrorNamed(n)!)
-// checked before any model runs: a typo must not cost a calibration
-// a partial rerun runs the shipped row and these only (other methods' rows are merged from
-// earlier runs by scripts/quality-report.ts); 'shipped' alone: just the shipped row
-const onlyMethods = values.only
-  ? choices('only', values.only, ['shipped', 'dpcache', 'budcache'] as const).filter(
-      (n): n is 'dpcache' | 'budcache' => n !== 'shipped',
-    )
-  : undefined
-const givenErrors = values['budcache-errors'] ? errorList(values['budcache-errors']) : undefined
-const [budcacheSpaces] = choices('budcache-spaces', values['budcache-spaces']!, [
-  'feature',
-  'shipped',
-  'both',
-] as const)
-
-/**
- * BudCache's judging errors: as given, else the method as specified (final-image MSE) plus the
- * shipped refinement's error when that differs.
- */
-function budcacheErrors(shippedError?: RefineError): RefineError[] {
-  if (givenErrors) return givenErrors
-  return shippedError && shippedError !== 'final-image-mse'
-    ? ['final-image-mse', shippedError]
-    : ['final-image-mse']
-}
-const range = (s: string) => {
-  const m = /^(\d+)\.\.(\d+)$/.exec(s)
-  if (m) return Array.from({ length: Number(m[2]) - Number(m[1]) + 1 }, (_, k) => Number(m[1]) + k)
-  return s.split(',').map(Number)
-}
+const args = qualityArgs(process.argv.slice(2))
+const { values, only: onlyMethods, budcacheSpaces, budcacheErrors, seeds, settings, chunk } = args
 const log = (s: string) => process.stderr.write(`${new Date().toISOString().slice(11, 19)} ${s}\n`)
 const read = async (p: string) => new Uint8Array(await readFile(p))
-const seeds = range(values.seeds!)
-if (seeds.some((s) => s >= 80000 && s < 100000))
-  throw new Error('--seeds overlap the tuning (80000..) or calibration (90000..) seeds')
-const settings = values.settings!.split(';').map((part) => {
-  const [steps, budgets] = part.split(':')
-  return { steps: Number(steps), budgets: budgets.split(',').map(Number) }
-})
-const chunk = Number(values.chunk)
-if (values.backend !== 'wasm' && values.backend !== 'cpu')
-  throw new Error(`--backend ${values.backend}: expected wasm or cpu`)
 // native cpu (onnxruntime-node) matches wasm to ~1e-5 and runs this bench several times faster
 const model = await loadModel(join(values['models-dir']!, values.model!), read, {
-  backend: values.backend,
+  backend: args.backend,
   threads: 1,
 })
 const m = model.manifest
-const guidance = values.guidance ? Number(values.guidance) : m.defaultGuidance
+const guidance = args.guidance ?? m.defaultGuidance
 const shift = m.sigma.shift
-const classList = range(values.classes!).filter((c) => c < m.classes)
+const classList = args.classes.filter((c) => c < m.classes)
 const cases: Case[] = seeds.map((seed, k) => ({ seed, class: classList[k % classList.length] }))
-const tuneSet = calibrationCases(Number(values['tune-seeds']), 80000, m.classes)
+const tuneSet = calibrationCases(args.tuneSeeds, 80000, m.classes)
 const tuneCases: Case[] = tuneSet.seeds.map((seed, k) => ({ seed, class: tuneSet.classes[k] }))
 const clfName = values.classifier ?? (values.model!.includes('mnist') ? 'mnist-classifier' : 'none')
 const clf: Classifier | null =
@@ -144,7 +66,7 @@ const key = (what: string, extra: object) => ({
   what,
   model: model.fingerprint,
   // wasm and native cpu differ in the last bits: a cache is per backend
-  backend: values.backend,
+  backend: args.backend,
   guidance,
   shift,
   ...extra,
@@ -220,33 +142,14 @@ for (const { steps, budgets } of settings) {
   // 2. the DP part of the shipped schedule must be what this calibration plans
   const dp = planAllOrders({ byOrder }, { forcedFirst, maxJump: shipped.planner.maxJump })
   const dp1 = planAll(pact1, { forcedFirst, maxJump: shipped.planner.maxJump })
-  for (const p of shipped.plans) {
-    const rec = shipped.refinement?.plans.find((r) => r.budget === p.budget)
-    // a climb from a random key set has no DP start to reproduce (its seed is (steps, budget))
-    if (rec?.from === 'random') continue
-    const want = rec
-      ? rec.start
-      : { keySteps: p.keySteps, orders: p.orders ?? p.keySteps.map(() => f.order) }
-    // a refinement may have started from the order-1-only DP plan (scripts/lib/refine-plans.ts)
-    const fromOrder1 = rec?.from === 'dp-order1'
-    const o1 = dp1.find((d) => d.budget === p.budget)
-    const po = dp.find((d) => d.budget === p.budget)
-    const got = fromOrder1
-      ? o1 && { keySteps: o1.keySteps, orders: o1.keySteps.map(() => 1) }
-      : po && {
-          keySteps: po.keySteps,
-          orders: f.orders ? po.orders : po.keySteps.map(() => f.order),
-        }
-    if (
-      !got ||
-      got.keySteps.join() !== want.keySteps.join() ||
-      got.orders.join() !== want.orders.join()
-    ) {
-      throw new Error(
-        `${steps} steps, K=${p.budget}: the DP plan differs from the shipped schedule's (recompute the schedules)`,
-      )
-    }
-  }
+  checkDpStarts({
+    steps,
+    forecaster: f,
+    shipped: shipped.plans,
+    refined: shipped.refinement?.plans,
+    dp,
+    dp1,
+  })
   log(
     `${steps} steps: shipped DP part reproduced (${orders.length > 1 ? `orders ${orders.join(',')}` : `order ${f.order}`}, ${f.metric}, forcedFirst ${forcedFirst}); refined budgets: ${
       shipped.refinement?.plans
@@ -258,10 +161,8 @@ for (const { steps, budgets } of settings) {
   const ablations = dpcacheAblations({ forecaster: f, shipped: shipped.plans, dp, dp1 })
   // 3. LeMiCa's edge weights on the first calibration seeds, edges capped just above N / min K;
   //    a partial rerun never runs LeMiCa, so it skips these model runs
-  const lemSeeds = Number(values['lemica-seeds'])
-  const cap = values['lemica-cap']
-    ? Number(values['lemica-cap'])
-    : Math.ceil(steps / Math.min(...budgets)) + 1
+  const lemSeeds = args.lemicaSeeds
+  const cap = args.lemicaCap ?? Math.ceil(steps / Math.min(...budgets)) + 1
   async function lemicaEdges() {
     const lt = performance.now()
     const lem = await cached(
@@ -307,9 +208,7 @@ for (const { steps, budgets } of settings) {
     only: onlyMethods,
     // the same number of cached runs as the shipped refinement had (every start's climb, and
     // the climbs from random key sets, the polish)
-    budcacheEvals: values['budcache-evals']
-      ? Number(values['budcache-evals'])
-      : refinementRuns(shipped.refinement ?? { maxEvals: 20 }),
+    budcacheEvals: args.budcacheEvals ?? refinementRuns(shipped.refinement ?? { maxEvals: 20 }),
     budcacheErrors: budcacheSpaces === 'shipped' ? [] : budcacheErrors(shipped.refinement?.error),
     budcacheWithShippedSpaces:
       budcacheSpaces === 'feature'
@@ -330,20 +229,15 @@ for (const { steps, budgets } of settings) {
         ? (await tuneScore(setting.tune, e.recipe)).psnr
         : undefined
       const out = await runRecipe(model.denoiser, e.recipe, cases, guidance, chunk, shift)
-      const per = psnrs(out.images, refs)
+      const score = await scoreImages(
+        out.images,
+        refs,
+        cases.map((c) => c.class),
+        m.image.height,
+        clf && real ? { clf, real } : undefined,
+      )
+      const per = score.psnrs
       if (e.method === 'dpcache' && !e.variant) reference = per
-      const side = m.image.height
-      const ss =
-        out.images.reduce((s, im, k) => s + ssim(im, refs[k], side, side), 0) / cases.length
-      let accuracy: number | null = null
-      let frechet: number | null = null
-      if (clf && real) {
-        const flat = new Float32Array(out.images.length * out.images[0].length)
-        out.images.forEach((im, k) => flat.set(im, k * im.length))
-        const fm = await featureMoments(clf, flat, out.images.length)
-        accuracy = fm.predicted.filter((c, k) => c === cases[k].class).length / cases.length
-        frechet = frechetDistance(fm.moments, real)
-      }
       const row: Row = {
         steps,
         budget,
@@ -355,9 +249,9 @@ for (const { steps, budgets } of settings) {
         tunePsnr: tune,
         msPerImage: out.msPerImage,
         ...summarise(per),
-        ssim: ss,
-        accuracy,
-        frechet,
+        ssim: score.ssim,
+        accuracy: score.accuracy,
+        frechet: score.frechet,
         paired: reference && reference !== per ? paired(reference, per) : null,
         psnrs: per.map((p) => Number(p.toFixed(3))),
         ...(e.recipe.keySteps ? { keySteps: [...e.recipe.keySteps] } : {}),

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { benchPlans, dpcacheAblations } from './quality-ablations.ts'
+import { benchPlans, checkDpStarts, dpcacheAblations } from './quality-ablations.ts'
 
 const shipped = [
   { budget: 3, keySteps: [0, 4, 9], orders: [1, 2, 1], spaces: ['noise', 'feature', 'feature'] },
@@ -53,5 +53,31 @@ describe('quality ablations', () => {
       'DP, order 1 only (v1 recipe)',
       'DP, per-segment orders, not refined',
     ])
+  })
+
+  it('the DP check passes a schedule that replans and names the budget that does not', () => {
+    const forecaster = { order: 1, orders: [0, 1, 2] }
+    const refined = [
+      { budget: 3, start: { keySteps: [0, 5, 8], orders: [1, 1, 2] }, from: 'dp' },
+      { budget: 4, start: { keySteps: [0, 1, 5, 7], orders: [1, 1, 1, 1] }, from: 'random' },
+    ]
+    const ok = { steps: 10, forecaster, shipped, refined, dp, dp1 }
+    expect(() => checkDpStarts(ok)).not.toThrow()
+    // a climb that started from the order-1-only DP plan is checked against that plan
+    const fromOrder1 = [
+      { budget: 3, start: { keySteps: [0, 3, 7], orders: [1, 1, 1] }, from: 'dp-order1' },
+      refined[1],
+    ]
+    expect(() => checkDpStarts({ ...ok, refined: fromOrder1 })).not.toThrow()
+    expect(() => checkDpStarts({ ...ok, refined: fromOrder1, dp1: dp })).toThrow(/10 steps, K=3/)
+    // unrefined: the shipped plan itself must be the DP plan (same keys and orders)
+    const plain = [{ budget: 3, keySteps: [0, 5, 8], orders: [1, 1, 2] }]
+    expect(() => checkDpStarts({ ...ok, shipped: plain, refined: undefined })).not.toThrow()
+    const drifted = [{ budget: 3, keySteps: [0, 5, 8], orders: [1, 1, 1] }]
+    expect(() => checkDpStarts({ ...ok, shipped: drifted, refined: undefined })).toThrow(
+      /K=3: the DP plan differs/,
+    )
+    // a budget the DP did not plan cannot be checked, so it fails
+    expect(() => checkDpStarts({ ...ok, dp: [] })).toThrow(/K=3/)
   })
 })

@@ -63,3 +63,53 @@ export function dpcacheAblations(a: {
     })
   return rows
 }
+
+/** What a schedule's refinement record says of one budget's start (schedule.ts). */
+type StartRecord = {
+  budget: number
+  start: { keySteps: number[]; orders: number[] }
+  from?: string
+}
+
+/**
+ * Throws unless every shipped plan's DP part is what this calibration plans: the refinement's
+ * recorded start (or, unrefined, the plan itself) must equal the per-order DP plan, or the
+ * order-1-only one where the climb started there. A plan that does not replan means the
+ * schedule and the model or calibration have drifted apart, and the ablation rows (which
+ * replan) would no longer be ablations of it. A climb from a random key set has no DP start
+ * to check (its seed is (steps, budget)).
+ */
+export function checkDpStarts(a: {
+  steps: number
+  forecaster: { order: number; orders?: number[] }
+  shipped: readonly ListedPlan[]
+  refined?: readonly StartRecord[]
+  dp: readonly ListedPlan[]
+  dp1: readonly ListedPlan[]
+}): void {
+  const f = a.forecaster
+  for (const p of a.shipped) {
+    const rec = a.refined?.find((r) => r.budget === p.budget)
+    if (rec?.from === 'random') continue
+    const want = rec
+      ? rec.start
+      : { keySteps: p.keySteps, orders: p.orders ?? p.keySteps.map(() => f.order) }
+    const o1 = a.dp1.find((d) => d.budget === p.budget)
+    const po = a.dp.find((d) => d.budget === p.budget)
+    const got =
+      rec?.from === 'dp-order1'
+        ? o1 && { keySteps: o1.keySteps, orders: o1.keySteps.map(() => 1) }
+        : po && {
+            keySteps: po.keySteps,
+            orders: f.orders && po.orders ? po.orders : po.keySteps.map(() => f.order),
+          }
+    if (
+      !got ||
+      got.keySteps.join() !== want.keySteps.join() ||
+      got.orders.join() !== want.orders.join()
+    )
+      throw new Error(
+        `${a.steps} steps, K=${p.budget}: the DP plan differs from the shipped schedule's (recompute the schedules)`,
+      )
+  }
+}
