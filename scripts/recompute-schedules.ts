@@ -21,10 +21,9 @@ import { toCacheDitConfig } from '../src/core/cache-dit.ts'
 import { buildPact, buildPact4, type Pact } from '../src/core/pact.ts'
 import { parseSchedule } from '../src/core/schedule.ts'
 import { loadModel } from '../src/runtime/engine.ts'
-import { planAllOrders } from '../src/core/planner-orders.ts'
-import { planAll } from '../src/core/planner.ts'
 import { calibrateFull, calibrationCases } from './lib/calibrate.ts'
-import { refinementOptions, refinePlans } from './lib/refine-plans.ts'
+import { refinementOptions } from './lib/refine-plans.ts'
+import { refineSteps } from './lib/refine-steps.ts'
 import { runPlanning, writePlanned } from './lib/plan-and-write.ts'
 import { readTensor } from './lib/import-pact.ts'
 import { replanFiles } from './lib/replan.ts'
@@ -38,7 +37,6 @@ import {
   type Recipe,
 } from './lib/recipe.ts'
 import {
-  defaultRefineBudgets,
   parseScheduleArgs,
   scheduleTarget,
   UsageError,
@@ -194,61 +192,24 @@ async function run(argv: readonly string[]): Promise<number> {
     }))
     b2.stop()
     if (args.refine && recipe.refinement) {
-      const orders = recipe.forecaster.orders ?? [args.order]
-      const tensors = { byOrder: byOrder ?? [{ order: args.order, pact }] }
-      const order1 = tensors.byOrder.find((b) => b.order === 1)?.pact
-      const selectRefs = await calibrateFull(model.denoiser, {
+      recipe.refinement.plans[String(steps)] = await refineSteps({
+        denoiser: model.denoiser,
         steps,
-        ...select,
         guidance,
         shift: m.sigma.shift,
-      })
-      const budgets = args.refine.budgets ?? defaultRefineBudgets(steps)
-      process.stderr.write(
-        `${steps} steps: refining K = ${budgets.join(', ')} (${args.refine.evals} runs each on seeds ${cases.seeds[0]}.., selection on ${select.seeds[0]}..)\n`,
-      )
-      const plannerOpts = {
-        forcedFirst: recipe.planner.forcedFirst,
-        forcedLast: recipe.planner.forcedLast,
-        maxJump: recipe.planner.maxJump ?? steps,
-      }
-      const r = await refinePlans(
-        {
-          denoiser: model.denoiser,
-          steps,
-          guidance,
-          shift: m.sigma.shift,
-          calibration: { ...cases, references: cal.images },
-          selection: { ...select, references: selectRefs.images },
-          orders,
-          spaces: recipe.forecaster.spaces,
+        refine: args.refine,
+        calibration: { ...cases, references: cal.images },
+        selection: select,
+        byOrder: byOrder ?? [{ order: args.order, pact }],
+        orders: recipe.forecaster.orders ?? [args.order],
+        spaces: recipe.forecaster.spaces,
+        planner: {
           forcedFirst: recipe.planner.forcedFirst,
-          evals: args.refine.evals,
-          randomEvals: args.refine.randomEvals,
-          randomKeysOnly: args.refine.randomKeysOnly,
-          stops: args.refine.stops,
-          polishEvals: args.refine.polishEvals,
-          polishSpaces: args.refine.polishSpaces,
-          error: args.refine.error,
-          log: (line) => process.stderr.write(`  ${line}\n`),
+          forcedLast: recipe.planner.forcedLast,
+          maxJump: recipe.planner.maxJump ?? steps,
         },
-        planAllOrders(tensors, plannerOpts),
-        budgets,
-        tensors,
-        // with several orders, the order-1-only DP plan is a second start (refine-plans.ts)
-        order1 && orders.length > 1 ? planAll(order1, plannerOpts) : undefined,
-      )
-      recipe.refinement.plans[String(steps)] = Object.fromEntries(
-        r.record.plans.map((rec) => {
-          const plan = r.plans.find((p) => p.budget === rec.budget)!
-          const { budget, ...provenance } = rec
-          const spaces = plan.spaces ? { spaces: plan.spaces } : {}
-          return [
-            String(budget),
-            { keySteps: plan.keySteps, orders: plan.orders, ...spaces, ...provenance },
-          ]
-        }),
-      )
+        log: (line) => process.stderr.write(`${line}\n`),
+      })
     }
     await runPlanning(args.out, {
       ...planningOptions(args, recipe, steps),
