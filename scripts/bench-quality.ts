@@ -45,7 +45,7 @@ const { values, only: onlyMethods, budcacheSpaces, budcacheErrors, seeds, settin
 const log = (s: string) => process.stderr.write(`${new Date().toISOString().slice(11, 19)} ${s}\n`)
 const read = async (p: string) => new Uint8Array(await readFile(p))
 // native cpu (onnxruntime-node) matches wasm to ~1e-5 and runs this bench several times faster
-const model = await loadModel(join(values['models-dir']!, values.model!), read, {
+const model = await loadModel(join(values['models-dir'], values.model), read, {
   backend: args.backend,
   threads: 1,
 })
@@ -54,13 +54,14 @@ const guidance = args.guidance ?? m.defaultGuidance
 const shift = m.sigma.shift
 const classList = args.classes.filter((c) => c < m.classes)
 const cases: Case[] = seeds.map((seed, k) => ({ seed, class: classList[k % classList.length] }))
+const caseClasses = cases.map((c) => c.class)
 const tuneSet = calibrationCases(args.tuneSeeds, 80000, m.classes)
 const tuneCases: Case[] = tuneSet.seeds.map((seed, k) => ({ seed, class: tuneSet.classes[k] }))
-const clfName = values.classifier ?? (values.model!.includes('mnist') ? 'mnist-classifier' : 'none')
+const clfName = values.classifier ?? (values.model.includes('mnist') ? 'mnist-classifier' : 'none')
 const clf: Classifier | null =
-  clfName === 'none' ? null : await loadClassifier(join(values['models-dir']!, clfName), read)
+  clfName === 'none' ? null : await loadClassifier(join(values['models-dir'], clfName), read)
 const real: FeatureMoments | null = clf
-  ? (await featureMoments(clf, (await loadHeldOut(values['models-dir']!)).images, 1000)).moments
+  ? (await featureMoments(clf, (await loadHeldOut(values['models-dir'])).images, 1000)).moments
   : null
 const key = (what: string, extra: object) => ({
   what,
@@ -72,7 +73,7 @@ const key = (what: string, extra: object) => ({
   ...extra,
 })
 const fullImages = (steps: number, cs: readonly Case[]) =>
-  cached(values.cache!, key('full-images', { steps, cs }), async () => ({
+  cached(values.cache, key('full-images', { steps, cs }), async () => ({
     images: [
       (
         await runRecipe(
@@ -86,14 +87,14 @@ const fullImages = (steps: number, cs: readonly Case[]) =>
       ).images,
     ],
   }))
-const store = fileScheduleStore(values.schedules!)
+const store = fileScheduleStore(values.schedules)
 const rows: Row[] = []
 /** Methods whose plan is a search picked on the tuning seeds (their tuning PSNR is reported). */
 const SEARCHED: readonly string[] = ['dpcache', 'budcache']
 const started = performance.now()
 
 for (const { steps, budgets } of settings) {
-  const shipped = await store.get(values.model!, steps)
+  const shipped = await store.get(values.model, steps)
   if (!shipped)
     throw new Error(
       `no shipped ${steps}-step schedule for ${values.model}: run npm run schedules first`,
@@ -105,7 +106,7 @@ for (const { steps, budgets } of settings) {
       `the ${steps}-step schedule of ${values.model} is imported: bench:quality needs one calibrated on this model`,
     )
   const calSet = { seeds: calSeeds, classes: calClasses }
-  const cal = await cached(values.cache!, key('calibration', { steps, ...calSet }), async () => {
+  const cal = await cached(values.cache, key('calibration', { steps, ...calSet }), async () => {
     const c = await calibrateFull(model.denoiser, { steps, ...calSet, guidance, shift })
     return { features: c.features as Float32Array[][], latents: c.latents, images: [c.images] }
   })
@@ -125,7 +126,7 @@ for (const { steps, budgets } of settings) {
   const byOrder = files
     ? await Promise.all(
         files.map(async (f) => {
-          const bytes = await read(join(values.schedules!, f.file))
+          const bytes = await read(join(values.schedules, f.file))
           if (createHash('sha256').update(bytes).digest('hex') !== f.sha256)
             throw new Error(`${f.file} does not match its sha256 in the schedule`)
           return { order: f.order, pact: { steps, data: Float64Array.from(parseNpy(bytes).data) } }
@@ -166,7 +167,7 @@ for (const { steps, budgets } of settings) {
   async function lemicaEdges() {
     const lt = performance.now()
     const lem = await cached(
-      values.cache!,
+      values.cache,
       key('lemica', { steps, cap, seeds: calSet.seeds.slice(0, lemSeeds) }),
       async () => {
         const sub = {
@@ -232,7 +233,7 @@ for (const { steps, budgets } of settings) {
       const score = await scoreImages(
         out.images,
         refs,
-        cases.map((c) => c.class),
+        caseClasses,
         m.image.height,
         clf && real ? { clf, real } : undefined,
       )

@@ -30,14 +30,16 @@ export async function scoreImages(
   side: number,
   judge?: { clf: Classifier; real: FeatureMoments },
 ): Promise<ImageScores> {
-  const ss = images.reduce((s, im, k) => s + ssim(im, refs[k], side, side), 0) / images.length
-  if (!judge) return { psnrs: psnrs(images, refs), ssim: ss, accuracy: null, frechet: null }
+  const scores = {
+    psnrs: psnrs(images, refs),
+    ssim: images.reduce((s, im, k) => s + ssim(im, refs[k], side, side), 0) / images.length,
+  }
+  if (!judge) return { ...scores, accuracy: null, frechet: null }
   const flat = new Float32Array(images.length * images[0].length)
   images.forEach((im, k) => flat.set(im, k * im.length))
   const fm = await featureMoments(judge.clf, flat, images.length)
   return {
-    psnrs: psnrs(images, refs),
-    ssim: ss,
+    ...scores,
     accuracy: fm.predicted.filter((c, k) => c === classes[k]).length / images.length,
     frechet: frechetDistance(fm.moments, judge.real),
   }
